@@ -1,0 +1,21 @@
+"""aebook: the library behind the bilingual companion to Bishop & Bishop, chapter 19.
+
+Every model and loss of the chapter lives here once, with the book's equation number in its
+docstring; the notebooks under ``book/`` import it and never redefine it.
+"""
+
+__version__ = "0.1.0"
+
+from .config import Setup, get_mode, pick_device, seed_everything, setup
+from .i18n import get_language, set_language, t
+
+from . import data, figures, glossary  # noqa: E402  (submodules used as aebook.data.<name>)
+from .data import Split, load, load_digits8, load_mnist5k  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "Setup", "get_mode", "pick_device", "seed_everything", "setup",
+    "get_language", "set_language", "t",
+    "data", "figures", "glossary",
+    "Split", "load", "load_digits8", "load_mnist5k",
+]

@@ -1,0 +1,70 @@
+"""Command line: ``python -m aebook <command>``.
+
+    python -m aebook figures --list
+    python -m aebook figures --check            # redraw all figures, compare with baselines
+    python -m aebook figures --write [--id 19.3] [--lang ko]   # redraw the baselines
+    python -m aebook info                        # mode, device, versions
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _figures(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .figures import registry
+
+    ids = args.id or registry.figure_ids()
+    langs = [args.lang] if args.lang else ["ko", "en"]
+    if args.list:
+        for fig_id in ids:
+            spec = registry.get(fig_id)
+            print(f"{fig_id:22s} {spec.page:24s} {spec.qualname()}")
+        return 0
+    failed = 0
+    for fig_id in ids:
+        for lang in langs:
+            if args.write:
+                path = registry.write_baseline(fig_id, lang)
+                print(f"wrote {path.relative_to(registry.REPO_ROOT)}")
+            else:
+                ok, msg = registry.compare_with_baseline(fig_id, lang)
+                failed += not ok
+                print(("ok    " if ok else "FAIL  ") + msg)
+    return 1 if failed else 0
+
+
+def _info(args) -> int:
+    import torch
+
+    from . import __version__
+    from .config import get_mode, pick_device
+
+    print(f"aebook {__version__}; torch {torch.__version__}; mode {get_mode()}; device {pick_device()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m aebook", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("figures", help="list, check or redraw the registered figures")
+    f.add_argument("--list", action="store_true")
+    f.add_argument("--write", "--write-baselines", dest="write", action="store_true",
+                   help="redraw baselines (quick mode)")
+    f.add_argument("--check", action="store_true", help="compare with baselines (the default)")
+    f.add_argument("--id", action="append", help="only this figure id (repeatable)")
+    f.add_argument("--lang", choices=["ko", "en"])
+    f.set_defaults(func=_figures)
+    i = sub.add_parser("info", help="print versions, mode and device")
+    i.set_defaults(func=_info)
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

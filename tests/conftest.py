@@ -1,0 +1,81 @@
+"""Test-wide settings: quick mode, no progress bars, a headless backend, and no network.
+
+The environment variables are set before any kernel starts, so notebooks run by nbval
+inherit them. The network guard makes any non-loopback connection from the test process
+fail loudly: the suite must pass offline.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["AEBOOK_MODE"] = "quick"
+os.environ["AEBOOK_PROGRESS"] = "0"
+os.environ["MPLBACKEND"] = "Agg"
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+LANGS = ("ko", "en")
+
+
+class NetworkBlocked(RuntimeError):
+    pass
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost would need DNS
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _guarded_connect(self, address):
+    if not _is_local(address):
+        raise NetworkBlocked(f"test tried to reach {address!r}; the suite must run offline")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if not _is_local(address):
+        raise NetworkBlocked(f"test tried to reach {address!r}; the suite must run offline")
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English; tests that need Korean ask for it."""
+    from aebook.i18n import set_language
+
+    set_language("en")
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def pages(lang: str, suffixes=(".ipynb", ".md")) -> list[Path]:
+    return sorted(p for p in (BOOK / lang).rglob("*") if p.suffix in suffixes
+                  and ".ipynb_checkpoints" not in p.parts)

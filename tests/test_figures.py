@@ -1,0 +1,89 @@
+"""Every registered figure reproduces its committed baseline, in both languages."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import nbformat
+import pytest
+
+from aebook.figures import registry
+from conftest import BOOK, LANGS
+
+IDS = registry.figure_ids()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fig_id", IDS)
+def test_figure_matches_its_baseline(fig_id, lang, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # a missing glyph is a broken figure
+        ok, msg = registry.compare_with_baseline(fig_id, lang, out_dir=tmp_path)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("fig_id", IDS)
+def test_figure_is_shown_on_its_page_in_both_languages(fig_id):
+    spec = registry.get(fig_id)
+    call = re.compile(r"figures\.(show|draw)\(\s*[\"']" + re.escape(fig_id) + r"[\"']")
+    for lang in LANGS:
+        path = BOOK / lang / f"{spec.page}.ipynb"
+        assert path.exists(), f"figure {fig_id}: page {path} does not exist"
+        nb = nbformat.read(path, as_version=4)
+        assert any(call.search(c.source) for c in nb.cells if c.cell_type == "code"), \
+            f"figure {fig_id} is registered for {lang}/{spec.page} but that page never shows it"
+
+
+def test_a_different_drawing_fails_the_comparison(tmp_path, monkeypatch):
+    """The check can fail: swap a figure's function for another one and compare."""
+    spec = registry.get(IDS[0])
+    other = next(registry.get(i) for i in IDS if registry.get(i).func is not spec.func) if len(IDS) > 1 else None
+    if other is None:
+        pytest.skip("needs two registered figures")
+    fake = registry.FigureSpec(spec.id, other.func, spec.page, spec.title, spec.tol)
+    monkeypatch.setitem(registry.REGISTRY, spec.id, fake)
+    ok, msg = registry.compare_with_baseline(spec.id, "en", out_dir=tmp_path)
+    assert not ok and ("differs" in msg or "size" in msg.lower()), msg
+
+
+def test_missing_baseline_is_reported_with_the_command_to_draw_it(tmp_path, monkeypatch):
+    spec = registry.get(IDS[0])
+    monkeypatch.setattr(registry, "BASELINE_DIR", tmp_path)
+    ok, msg = registry.compare_with_baseline(spec.id, "en", out_dir=tmp_path)
+    assert not ok and "python -m aebook figures --write" in msg
+
+
+@pytest.mark.parametrize("bad", ["19", "fig19.3", "19.3a", "Intro.x", ""])
+def test_register_rejects_malformed_ids(bad):
+    with pytest.raises(ValueError, match="figure id"):
+        registry.register(bad, page="x", title={"ko": "가", "en": "a"})
+
+
+def test_register_requires_both_languages():
+    with pytest.raises(ValueError, match="lacks the language"):
+        registry.register("test.one", page="x", title={"en": "only English"})
+
+
+def test_register_refuses_a_second_function_for_the_same_id():
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(IDS[0], page="x", title={"ko": "가", "en": "a"})(lambda lang=None, mode=None: None)
+
+
+def test_ids_are_in_reading_order():
+    key = registry._sort_key
+    assert sorted(["intro.b", "19.10", "alg19.1", "19.2", "19.1"], key=key) == \
+        ["19.1", "19.2", "19.10", "alg19.1", "intro.b"]
+
+
+def test_index_lists_every_figure_in_both_languages():
+    for lang in LANGS:
+        table = registry.index_markdown(lang)
+        for fig_id in IDS:
+            assert fig_id in table
+            assert registry.get(fig_id).title[lang] in table
+
+
+def test_unknown_figure_id_names_the_known_ones():
+    with pytest.raises(KeyError, match="known:"):
+        registry.get("19.99")

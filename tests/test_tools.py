@@ -1,0 +1,88 @@
+"""The README's entry point (tools/make.py) and the book's Sphinx extension."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def make():
+    spec = importlib.util.spec_from_file_location("aebook_make", ROOT / "tools" / "make.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("version, ok", [
+    ("2.13.0", True), ("2.13.0+cpu", True), ("2.2.0", True), ("2.5.1+cu121", True),
+    ("2.1.2", False), ("2.14.0", False), ("3.0.0", False), (None, False), ("", False),
+])
+def test_torch_range_matches_pyproject(make, version, ok):
+    assert make.torch_in_range(version) is ok
+
+
+def test_pyproject_declares_the_same_torch_range(make):
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    (lo_maj, lo_min), (hi_maj, hi_min) = make.TORCH_RANGE
+    assert f'"torch>={lo_maj}.{lo_min},<{hi_maj}.{hi_min}"' in text
+
+
+def test_installed_torch_is_kept(make, monkeypatch):
+    """With a torch in range installed, ensure_installed never asks pip for torch."""
+    calls = []
+    monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
+    monkeypatch.setattr(make, "installed_version", lambda dist: "2.13.0+cpu")
+    make.ensure_installed("test")
+    assert all(not any(str(x).startswith("torch") for x in c) for c in calls), calls
+    assert any("-e" in c for c in calls)
+
+
+def test_missing_torch_installs_the_pinned_one(make, monkeypatch):
+    calls = []
+    versions = iter([None, "2.13.0"])
+    monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
+    monkeypatch.setattr(make, "installed_version", lambda dist: next(versions))
+    make.ensure_installed("test")
+    assert calls[0] == (f"torch=={make.TORCH_PIN}",)
+
+
+def test_language_configs_set_sphinx_language_and_title(make, tmp_path, monkeypatch):
+    for lang in ("ko", "en"):
+        cfg_path, toc_path = make.language_config(lang)
+        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+        assert cfg["sphinx"]["config"]["language"] == lang
+        assert cfg["sphinx"]["config"]["aebook_lang"] == lang
+        assert "languages" not in cfg and cfg["title"]
+        assert all(isinstance(p["caption"], str) for p in toc["parts"])
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "python3 tools/make.py book" in readme
+    assert "python3 tools/make.py test" in readme
+    assert "python3 tools/make.py test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_make_py_runs_with_the_standard_library_only():
+    out = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "tools" / "make.py"), "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "book" in out and "test" in out
+
+
+@pytest.mark.parametrize("page, lang, href", [
+    ("index", "ko", "../en/index.html"),
+    ("ch19_intro", "en", "../ko/ch19_intro.html"),
+    ("sub/page", "ko", "../../en/sub/page.html"),
+])
+def test_twin_link_points_to_the_same_page_in_the_other_language(page, lang, href):
+    from aebook.sphinxext import twin_href
+
+    assert twin_href(page, lang) == href

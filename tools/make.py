@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""One entry point for readers and maintainers; only the standard library is needed to start.
+
+    python3 tools/make.py book      # install what the book needs, build _build/html (ko + en)
+    python3 tools/make.py test      # install what the tests need, run the whole test suite
+    python3 tools/make.py execute book/ko/ch19_intro.ipynb ...   # re-run notebooks in place
+    python3 tools/make.py baselines # redraw the committed baseline image of every figure
+
+Installation goes into the Python that runs this script (activate a virtual environment
+first if you want one). It is safe to run twice: pip leaves satisfied requirements alone.
+PyTorch is special: if a torch within the project's range is already installed it is kept;
+only when none is found do we install ``torch==2.13.0`` (on the reference machine that is a
+local CPU wheel; an unpinned or newer torch would pull gigabytes of CUDA packages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("ko", "en")
+TORCH_PIN = "2.13.0"
+TORCH_RANGE = ((2, 2), (2, 14))  # keep in sync with pyproject.toml: torch>=2.2,<2.14
+
+
+def run(cmd: list[str], **kw) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, **kw)
+
+
+def pip(*args: str) -> None:
+    run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *args])
+
+
+def installed_version(dist: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def torch_in_range(version: str | None) -> bool:
+    if not version:
+        return False
+    m = re.match(r"(\d+)\.(\d+)", version)
+    if not m:
+        return False
+    v = (int(m.group(1)), int(m.group(2)))
+    return TORCH_RANGE[0] <= v < TORCH_RANGE[1]
+
+
+def ensure_installed(extras: str) -> None:
+    """Install aebook (editable) with the given extras, keeping an installed torch."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"aebook needs Python >= 3.11; this is {sys.version.split()[0]}")
+    have = installed_version("torch")
+    if torch_in_range(have):
+        print(f"torch {have} is installed and in range; keeping it.")
+    else:
+        why = "no torch is installed" if have is None else f"torch {have} is outside the range"
+        print(f"{why}; installing torch=={TORCH_PIN}.")
+        pip(f"torch=={TORCH_PIN}")
+    # Editable install: notebooks import the code in this checkout. pip does not upgrade
+    # requirements that are already satisfied, so the torch above stays.
+    pip("-e", f"{ROOT}[{extras}]")
+    after = installed_version("torch")
+    if not torch_in_range(after):  # defensive: should never happen
+        sys.exit(f"torch {after} ended up installed, outside the supported range")
+
+
+# --------------------------------------------------------------------------------------
+# The book: one Sphinx build per language (each with its own UI language), then a landing
+# page at _build/html/index.html that links to both.
+
+
+def load_yaml(path: Path):
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def write_yaml(path: Path, data) -> None:
+    import yaml
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
+
+
+def language_config(lang: str) -> tuple[Path, Path]:
+    """Write the per-language _config.yml and _toc.yml derived from the root files."""
+    cfg = load_yaml(ROOT / "_config.yml")
+    langs = cfg.pop("languages")
+    per = langs[lang]
+    cfg["title"] = per["title"]
+    cfg.setdefault("sphinx", {}).setdefault("config", {})["language"] = lang
+    cfg["sphinx"]["config"]["aebook_lang"] = lang
+    toc = load_yaml(ROOT / "_toc.yml")
+    # Captions in the root toc are given as {ko: ..., en: ...}; keep this language's.
+    for part in toc.get("parts", []):
+        if isinstance(part.get("caption"), dict):
+            part["caption"] = part["caption"][lang]
+    out = ROOT / "_build" / ".config" / lang
+    write_yaml(out / "_config.yml", cfg)
+    write_yaml(out / "_toc.yml", toc)
+    return out / "_config.yml", out / "_toc.yml"
+
+
+LANDING = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>aebook: Autoencoders (Bishop &amp; Bishop, ch. 19)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:system-ui,'Noto Sans KR','Malgun Gothic',sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.6}}
+a.lang{{display:block;font-size:1.4rem;margin:.8rem 0}}</style></head>
+<body><h1>Autoencoders · 오토인코더</h1>
+<p>An executable companion to chapter 19 of Bishop &amp; Bishop, <i>Deep Learning: Foundations and Concepts</i>.<br>
+Bishop &amp; Bishop, 『Deep Learning: Foundations and Concepts』 19장의 실행 가능한 해설서입니다.</p>
+<a class="lang" href="ko/{ko_root}.html">한국어</a>
+<a class="lang" href="en/{en_root}.html">English</a>
+</body></html>
+"""
+
+
+def build_book(strict: bool = True) -> None:
+    out_html = ROOT / "_build" / "html"
+    toc = load_yaml(ROOT / "_toc.yml")
+    env = dict(os.environ, AEBOOK_MODE=os.environ.get("AEBOOK_MODE", "quick"), AEBOOK_PROGRESS="0",
+               MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    for lang in LANGS:
+        cfg, tocf = language_config(lang)
+        work = ROOT / "_build" / lang
+        cmd = ["jupyter-book", "build", str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
+               "--path-output", str(work), "--all"]
+        if strict:
+            cmd += ["-W", "--keep-going"]
+        run(cmd, env=env)
+        target = out_html / lang
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(work / "_build" / "html", target)
+    (out_html / "index.html").write_text(LANDING.format(ko_root=toc["root"], en_root=toc["root"]), encoding="utf-8")
+    (out_html / ".nojekyll").write_text("")
+    print(f"\nThe book is in {out_html}/index.html (Korean: {out_html}/ko, English: {out_html}/en)")
+
+
+# --------------------------------------------------------------------------------------
+# Notebooks: execute in place in quick mode, so committed outputs match what CI checks.
+
+
+def execute_notebooks(paths: list[str], timeout: int = 600) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    env = {"AEBOOK_MODE": "quick", "AEBOOK_PROGRESS": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    os.environ.update(env)
+    for p in paths:
+        path = Path(p).resolve()
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        client.execute()
+        for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
+            cell.get("metadata", {}).pop("execution", None)
+        nbformat.write(nb, path)
+
+
+def notebooks_under_book() -> list[str]:
+    return sorted(str(p) for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+                  and "_build" not in p.parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("book", help="install the book's needs and build _build/html")
+    b.add_argument("--no-install", action="store_true")
+    b.add_argument("--no-strict", action="store_true", help="do not turn warnings into errors")
+    t = sub.add_parser("test", help="install the test needs and run all tests")
+    t.add_argument("--no-install", action="store_true")
+    t.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
+    e = sub.add_parser("execute", help="execute notebooks in place (quick mode); all under book/ if none given")
+    e.add_argument("notebooks", nargs="*")
+    sub.add_parser("baselines", help="redraw the baseline image of every registered figure")
+    sub.add_parser("install", help="only install (book and test extras)")
+    args = ap.parse_args(argv)
+    os.chdir(ROOT)
+
+    if args.cmd == "install":
+        ensure_installed("book,test")
+    elif args.cmd == "book":
+        if not args.no_install:
+            ensure_installed("book")
+        build_book(strict=not args.no_strict)
+    elif args.cmd == "test":
+        if not args.no_install:
+            ensure_installed("test")
+        env = dict(os.environ, AEBOOK_MODE="quick", AEBOOK_PROGRESS="0", MPLBACKEND="Agg",
+                   PYDEVD_DISABLE_FILE_VALIDATION="1")
+        return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env).returncode
+    elif args.cmd == "execute":
+        execute_notebooks(args.notebooks or notebooks_under_book())
+    elif args.cmd == "baselines":
+        run([sys.executable, "-m", "aebook", "figures", "--write"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
