@@ -9,13 +9,15 @@ __version__ = "0.1.0"
 from .config import Setup, get_mode, pick_device, seed_everything, setup
 from .i18n import get_language, set_language, t
 
-from . import data, figures, glossary  # noqa: E402  (submodules used as aebook.data.<name>)
+from . import data, figures, glossary, train  # noqa: E402  (submodules: aebook.data.<name>)
 from .data import Split, load, load_digits8, load_mnist5k  # noqa: E402
+from .train import History, TrainingDiverged, evaluate, fit, load_checkpoint, save_checkpoint  # noqa: E402
 
 __all__ = [
     "__version__",
     "Setup", "get_mode", "pick_device", "seed_everything", "setup",
     "get_language", "set_language", "t",
-    "data", "figures", "glossary",
+    "data", "figures", "glossary", "train",
+    "History", "TrainingDiverged", "evaluate", "fit", "load_checkpoint", "save_checkpoint",
     "Split", "load", "load_digits8", "load_mnist5k",
 ]

@@ -16,7 +16,6 @@ local CPU wheel; an unpinned or newer torch would pull gigabytes of CUDA package
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -97,20 +96,26 @@ def write_yaml(path: Path, data) -> None:
         yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
 
 
-def language_config(lang: str) -> tuple[Path, Path]:
-    """Write the per-language _config.yml and _toc.yml derived from the root files."""
+def language_config(lang: str, out_root: Path | None = None, execute: bool = True) -> tuple[Path, Path]:
+    """Write the per-language _config.yml and _toc.yml derived from the root files.
+
+    ``execute=False`` renders the committed notebook outputs instead of re-running them
+    (used by the test that checks the Sphinx side of the build quickly).
+    """
     cfg = load_yaml(ROOT / "_config.yml")
     langs = cfg.pop("languages")
     per = langs[lang]
     cfg["title"] = per["title"]
     cfg.setdefault("sphinx", {}).setdefault("config", {})["language"] = lang
     cfg["sphinx"]["config"]["aebook_lang"] = lang
+    if not execute:
+        cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     toc = load_yaml(ROOT / "_toc.yml")
     # Captions in the root toc are given as {ko: ..., en: ...}; keep this language's.
     for part in toc.get("parts", []):
         if isinstance(part.get("caption"), dict):
             part["caption"] = part["caption"][lang]
-    out = ROOT / "_build" / ".config" / lang
+    out = (out_root or ROOT / "_build") / ".config" / lang
     write_yaml(out / "_config.yml", cfg)
     write_yaml(out / "_toc.yml", toc)
     return out / "_config.yml", out / "_toc.yml"
@@ -131,15 +136,18 @@ Bishop &amp; Bishop, 『Deep Learning: Foundations and Concepts』 19장의 실�
 """
 
 
-def build_book(strict: bool = True) -> None:
-    out_html = ROOT / "_build" / "html"
+def build_book(strict: bool = True, execute: bool = True, out_root: Path | None = None) -> Path:
+    """Build both languages into ``<out_root>/html/{ko,en}`` plus a landing page; return html dir."""
+    out_root = Path(out_root or ROOT / "_build")
+    out_html = out_root / "html"
     toc = load_yaml(ROOT / "_toc.yml")
     env = dict(os.environ, AEBOOK_MODE=os.environ.get("AEBOOK_MODE", "quick"), AEBOOK_PROGRESS="0",
                MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
     for lang in LANGS:
-        cfg, tocf = language_config(lang)
-        work = ROOT / "_build" / lang
-        cmd = ["jupyter-book", "build", str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
+        cfg, tocf = language_config(lang, out_root, execute)
+        work = out_root / lang
+        # Through this interpreter (not a `jupyter-book` on PATH): works in a venv that is not activated.
+        cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
                "--path-output", str(work), "--all"]
         if strict:
             cmd += ["-W", "--keep-going"]
@@ -151,6 +159,7 @@ def build_book(strict: bool = True) -> None:
     (out_html / "index.html").write_text(LANDING.format(ko_root=toc["root"], en_root=toc["root"]), encoding="utf-8")
     (out_html / ".nojekyll").write_text("")
     print(f"\nThe book is in {out_html}/index.html (Korean: {out_html}/ko, English: {out_html}/en)")
+    return out_html
 
 
 # --------------------------------------------------------------------------------------
