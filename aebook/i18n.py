@@ -107,12 +107,16 @@ def register_strings(table: Mapping[str, Mapping[str, str]]) -> None:
 
 
 def korean_font_files() -> list[str]:
-    """Paths of the NanumGothic files shipped by ``koreanize-matplotlib`` (may be empty)."""
-    try:
-        import koreanize_matplotlib  # noqa: F401  (only its files are used)
-    except ImportError:
+    """Paths of the NanumGothic files shipped by ``koreanize-matplotlib`` (may be empty).
+
+    The package is located, not imported: importing it would restyle matplotlib globally.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
         return []
-    folder = os.path.join(os.path.dirname(koreanize_matplotlib.__file__), "fonts")
+    folder = os.path.join(list(spec.submodule_search_locations)[0], "fonts")
     if not os.path.isdir(folder):
         return []
     return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.lower().endswith(".ttf"))

@@ -86,3 +86,19 @@ def test_twin_link_points_to_the_same_page_in_the_other_language(page, lang, hre
     from aebook.sphinxext import twin_href
 
     assert twin_href(page, lang) == href
+
+
+def test_cli_lists_every_registered_figure(capsys):
+    from aebook.__main__ import main
+    from aebook.figures import figure_ids
+
+    assert main(["figures", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(fig_id in out for fig_id in figure_ids())
+
+
+def test_cli_check_passes_for_one_figure(capsys):
+    from aebook.__main__ import main
+
+    assert main(["figures", "--id", "intro.autoencoder", "--lang", "ko"]) == 0
+    assert "matches its baseline" in capsys.readouterr().out
