@@ -16,7 +16,9 @@ import pytest
 
 os.environ["AEBOOK_MODE"] = "quick"
 os.environ["AEBOOK_PROGRESS"] = "0"
-os.environ["MPLBACKEND"] = "Agg"
+# Kernels started by nbval inherit this (figures as images, as in Jupyter); this process
+# itself draws with Agg (below).
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 import matplotlib  # noqa: E402

@@ -54,3 +54,11 @@ def test_generated_tables_render_as_tables(html):
     for lang in LANGS:
         for stem in ("glossary", "figures"):
             assert "<table" in (html / lang / f"{stem}.html").read_text(encoding="utf-8"), f"{lang}/{stem}"
+
+
+def test_math_is_typeset_by_a_local_mathjax(html):
+    """The book reads offline: MathJax is served from _static, not from a CDN."""
+    for lang in LANGS:
+        page = (html / lang / "ch19_intro.html").read_text(encoding="utf-8")
+        assert re.search(r'<script[^>]+src="_static/mathjax/tex-chtml\.js', page), f"{lang}: MathJax not local"
+        assert (html / lang / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()

@@ -33,3 +33,13 @@ def test_notebook_was_executed_in_order_without_errors(path):
 def test_notebook_uses_the_python3_kernel(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_figure_cells_display_an_image(path):
+    """A cell that shows a figure must output a PNG, not the Figure's text repr."""
+    nb = nbformat.read(path, as_version=4)
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code" and "figures.show(" in c.source:
+            kinds = [k for out in c.get("outputs", []) for k in out.get("data", {})]
+            assert "image/png" in kinds, f"{path.name}: cell {i} shows a figure but has no image output"

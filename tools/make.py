@@ -142,7 +142,7 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
     out_html = out_root / "html"
     toc = load_yaml(ROOT / "_toc.yml")
     env = dict(os.environ, AEBOOK_MODE=os.environ.get("AEBOOK_MODE", "quick"), AEBOOK_PROGRESS="0",
-               MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+               MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
     for lang in LANGS:
         cfg, tocf = language_config(lang, out_root, execute)
         work = out_root / lang
@@ -151,7 +151,10 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
                "--path-output", str(work), "--all"]
         if strict:
             cmd += ["-W", "--keep-going"]
-        run(cmd, env=env)
+        try:
+            run(cmd, env=env)
+        except subprocess.CalledProcessError:
+            sys.exit(f"\nThe {lang} book failed to build (a cell raised, or Sphinx warned): see the messages above.")
         target = out_html / lang
         if target.exists():
             shutil.rmtree(target)
@@ -213,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "test":
         if not args.no_install:
             ensure_installed("test")
-        env = dict(os.environ, AEBOOK_MODE="quick", AEBOOK_PROGRESS="0", MPLBACKEND="Agg",
-                   PYDEVD_DISABLE_FILE_VALIDATION="1")
+        env = dict(os.environ, AEBOOK_MODE="quick", AEBOOK_PROGRESS="0",
+                   MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
         return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env).returncode
     elif args.cmd == "execute":
         execute_notebooks(args.notebooks or notebooks_under_book())

@@ -227,17 +227,26 @@ def _load_all() -> None:
         importlib.import_module(f"aebook.figures.{name}")
 
 
-def show(fig_id: str, lang: str | None = None, mode: str | None = None):
+def show(fig_id: str, lang: str | None = None, mode: str | None = None, dpi: int = 110):
     """Draw a registered figure and display it once in a notebook (then close it).
 
-    Returns nothing, so a notebook cell ``aebook.figures.show("19.3")`` shows one image.
+    The figure is rendered to PNG here and displayed as an image, so the output is the
+    same whatever matplotlib backend the kernel uses (with a non-interactive backend,
+    displaying a Figure object would only print its text repr). Returns nothing.
     """
+    import io
+
     import matplotlib.pyplot as plt
 
     fig = draw(fig_id, lang=lang, mode=mode)
     try:
-        from IPython.display import display
-
-        display(fig)
+        buf = io.BytesIO()
+        with matplotlib.rc_context(RC):
+            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     finally:
         plt.close(fig)
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # plain Python: nothing to display into
+        return
+    display(Image(data=buf.getvalue(), format="png"))
