@@ -1,0 +1,529 @@
+"""Named experiments of section 19.1 (deterministic autoencoders), shared by figures and pages.
+
+Each experiment has a *quick* configuration (seconds on one CPU thread; used by the tests, the
+figure baselines and ``AEBOOK_MODE=quick``) and a *full* one (bigger nets, more epochs; meant
+for a GPU). The configuration is chosen by :func:`aebook.config.get_mode` from the ``mode``
+argument (``None`` = ``$AEBOOK_MODE``, default quick); nothing here reads the environment.
+
+===============================  =============================================================
+:func:`linear_vs_pca`            linear AE by gradient descent vs PCA (Baldi & Hornik 1989)
+:func:`shallow_vs_pca`           one sigmoid hidden layer vs PCA (Bourlard & Kamp 1988)
+:func:`deep_vs_pca_surface`      deep AE, M=2, on the curved surface of Fig. 19.3 vs PCA
+:func:`deep_vs_pca_mnist`        deep AE vs PCA on MNIST-5k at several M (Hinton & Salakhutdinov)
+:func:`seed_spread`              deep AE on the surface over several initialisations
+===============================  =============================================================
+
+Every function returns a small frozen dataclass of plain numbers, CPU tensors and (where a
+figure needs it) the trained model in eval mode. Results are cached in-process
+(``functools.lru_cache``) by mode and seed, so the Korean and the English figure, and the
+notebook cells that print the numbers, share one training run. **Do not modify the returned
+tensors or models in place**: they are shared by every later caller.
+
+Errors are squared errors per data point, summed over dimensions and averaged over points
+(:func:`aebook.losses.reconstruction_error` with ``reduction="mean"``, which equals
+:meth:`aebook.pca.PCA.reconstruction_error`), so AE and PCA numbers compare directly. "Test"
+is the held-out split of the data set (MNIST-5k: 1000 images; surface: 500 points).
+
+The ``seed`` argument seeds the model's initialisation and the shuffling order of training;
+the data sets are fixed (MNIST-5k's split, ``curved_surface(seed=0)``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .config import get_mode, seed_everything
+from .data import Split, curved_surface, load_mnist5k
+from .losses import recon_loss, reconstruction_error
+from .models import DeepAutoencoder, LinearAutoencoder, ShallowAutoencoder
+from .pca import PCA, principal_angles
+from .train import fit
+
+Tensor = torch.Tensor
+
+__all__ = [
+    "LinearConfig", "LinearVsPCA", "linear_vs_pca",
+    "ShallowConfig", "ShallowVsPCA", "shallow_vs_pca",
+    "SurfaceConfig", "SurfaceResult", "deep_vs_pca_surface", "surface_data",
+    "MnistDeepConfig", "MnistDeepResult", "deep_vs_pca_mnist",
+    "SeedSpreadConfig", "SeedSpread", "seed_spread",
+    "config_for", "clear_cache",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# configurations
+
+
+@dataclass(frozen=True)
+class LinearConfig:
+    """Linear AE (and the shallow AE) on MNIST-5k: code size, optimiser settings."""
+
+    M: int
+    epochs: int
+    batch_size: int
+    lr: float
+
+
+@dataclass(frozen=True)
+class ShallowConfig:
+    """Sigmoid one-hidden-layer AE on MNIST-5k."""
+
+    M: int
+    epochs: int
+    batch_size: int
+    lr: float
+    activation: str = "sigmoid"
+
+
+@dataclass(frozen=True)
+class SurfaceConfig:
+    """Deep AE ``3 → H (σ) → 2 → H (σ) → 3`` on :func:`aebook.data.curved_surface`."""
+
+    hidden: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    lr: float
+    n_train: int = 2000
+    n_test: int = 500
+    noise: float = 0.03
+    data_seed: int = 0
+
+
+@dataclass(frozen=True)
+class MnistDeepConfig:
+    """Deep AE on MNIST-5k. Hidden layers use ``activation``, the code is linear and the
+    outputs are sigmoid (pixels lie in [0, 1])."""
+
+    hidden: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    lr: float
+    activation: str = "relu"
+
+
+@dataclass(frozen=True)
+class SeedSpreadConfig:
+    """Deep AE on the surface trained from ``n_seeds`` initialisations (deliberately short
+    training, so the spread that different starting points leave is visible)."""
+
+    n_seeds: int
+    surface: SurfaceConfig
+
+
+# Quick: measured on one CPU thread (see each function's docstring for the wall time).
+# Full: the same experiments with bigger nets and longer training, meant for a GPU; the MNIST
+# network is Hinton & Salakhutdinov's 784-1000-500-250-M shape (without RBM pretraining).
+_CONFIGS: dict[str, dict[str, Any]] = {
+    "quick": {
+        "linear": LinearConfig(M=10, epochs=100, batch_size=128, lr=3e-3),
+        "shallow": ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-3),
+        "surface": SurfaceConfig(hidden=(32,), epochs=200, batch_size=128, lr=1e-2),
+        "mnist": MnistDeepConfig(hidden=(256, 64), epochs=20, batch_size=64, lr=2e-3),
+        "spread": SeedSpreadConfig(n_seeds=8, surface=SurfaceConfig(hidden=(16,), epochs=60,
+                                                                    batch_size=128, lr=3e-3)),
+    },
+    "full": {
+        "linear": LinearConfig(M=10, epochs=600, batch_size=128, lr=1e-3),
+        "shallow": ShallowConfig(M=10, epochs=300, batch_size=128, lr=1e-3),
+        "surface": SurfaceConfig(hidden=(64,), epochs=1000, batch_size=128, lr=5e-3),
+        "mnist": MnistDeepConfig(hidden=(1000, 500, 250), epochs=200, batch_size=128, lr=1e-3),
+        "spread": SeedSpreadConfig(n_seeds=20, surface=SurfaceConfig(hidden=(16,), epochs=60,
+                                                                     batch_size=128, lr=3e-3)),
+    },
+}
+
+
+def config_for(name: str, mode: str | None = None) -> Any:
+    """The configuration of experiment ``name`` (``"linear"``, ``"shallow"``, ``"surface"``,
+    ``"mnist"``, ``"spread"``) in ``mode`` (``None`` = ``$AEBOOK_MODE``)."""
+    mode = get_mode(mode)
+    if name not in _CONFIGS[mode]:
+        raise ValueError(f"name must be one of {sorted(_CONFIGS[mode])}, got {name!r}")
+    return _CONFIGS[mode][name]
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _check_seed(seed: Any) -> int:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return int(seed)
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist() -> Split:
+    return load_mnist5k()
+
+
+def surface_data(mode: str | None = None) -> Split:
+    """The curved-surface data set that :func:`deep_vs_pca_surface` trains and tests on."""
+    c = config_for("surface", mode)
+    return _surface(c.n_train, c.n_test, c.noise, c.data_seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _surface(n_train: int, n_test: int, noise: float, seed: int) -> Split:
+    return curved_surface(n_train=n_train, n_test=n_test, noise=noise, seed=seed)
+
+
+@torch.no_grad()
+def _error(model: torch.nn.Module, x: Tensor) -> float:
+    model.eval()
+    return float(reconstruction_error(model(x).recon, x))
+
+
+def _train(model: torch.nn.Module, x_train: Tensor, epochs: int, batch_size: int, lr: float,
+           seed: int) -> torch.nn.Module:
+    """Adam on the mean squared error (:func:`aebook.losses.recon_loss`); back on the CPU."""
+    fit(model, recon_loss, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+        progress=False)
+    return model.cpu().eval()
+
+
+def _train_against_pca(make_model, data: Split, c, seed: int):
+    """Fit PCA with ``c.M`` components and train ``make_model()`` (built after seeding) on
+    ``data.x_train``; return ``(pca, model, errors, wall_s)`` where ``errors`` holds the
+    per-image train/held-out errors of both and the relative gaps ``ae / pca - 1``."""
+    xtr, xte = data.x_train, data.x_test
+    pca = PCA(c.M).fit(xtr)
+    seed_everything(seed)
+    model = make_model()
+    start = time.perf_counter()
+    _train(model, xtr, c.epochs, c.batch_size, c.lr, seed)
+    wall = time.perf_counter() - start
+    ae_tr, ae_te = _error(model, xtr), _error(model, xte)
+    pca_tr, pca_te = float(pca.reconstruction_error(xtr)), float(pca.reconstruction_error(xte))
+    errors = dict(pca_train_error=pca_tr, pca_test_error=pca_te, ae_train_error=ae_tr, ae_test_error=ae_te,
+                  rel_gap_train=ae_tr / pca_tr - 1, rel_gap_test=ae_te / pca_te - 1)
+    return pca, model, errors, wall
+
+
+def clear_cache() -> None:
+    """Forget every cached result (e.g. after changing a configuration in a notebook)."""
+    for f in (_linear_vs_pca, _shallow_vs_pca, _deep_vs_pca_surface, _deep_vs_pca_mnist,
+              _seed_spread):
+        f.cache_clear()
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. linear autoencoder vs PCA (Baldi & Hornik 1989)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearVsPCA:
+    """Result of :func:`linear_vs_pca`. Errors are per image (see the module docstring).
+
+    Attributes:
+        M: code size. pca_train_error, pca_test_error, ae_train_error, ae_test_error: floats.
+        rel_gap_train, rel_gap_test: ``ae / pca - 1`` (0 = the AE reached PCA's error).
+        angles_deg: ``(M,)`` principal angles (degrees, ascending) between the span of the
+            decoder columns and PCA's top-M components; max_angle_deg is the largest.
+        gram: ``(M, M)`` cosines between the normalised decoder columns.
+        max_offdiag_cos: largest |cos| between two different decoder columns (0 = orthogonal).
+        column_norms: ``(M,)`` lengths of the decoder columns (PCA's are all 1).
+        norms_ordered: whether the column norms decrease from first to last (PCA's components
+            come ordered by variance; gradient descent gives no such order).
+        orthonormality_error: ``max |W2^T W2 - I|`` (0 for PCA's components).
+        wall_time_s: training time.
+    """
+
+    M: int
+    pca_train_error: float
+    pca_test_error: float
+    ae_train_error: float
+    ae_test_error: float
+    rel_gap_train: float
+    rel_gap_test: float
+    angles_deg: Tensor
+    max_angle_deg: float
+    gram: Tensor
+    max_offdiag_cos: float
+    column_norms: Tensor
+    norms_ordered: bool
+    orthonormality_error: float
+    wall_time_s: float
+
+
+def linear_vs_pca(mode: str | None = None, seed: int = 0) -> LinearVsPCA:
+    """Train a :class:`~aebook.models.LinearAutoencoder` (784 → M → 784, with biases) on
+    MNIST-5k by Adam and compare it with PCA at the same M (the book's claim that a linear AE
+    finds PCA's subspace, Baldi & Hornik 1989, and that SVD is the better way to get it).
+
+    Quick mode (M=10, 100 epochs): about 3 s on one CPU thread; measured AE error 26.71 vs PCA
+    26.63 on the training images (+0.3 %), 28.06 vs 27.97 held out, largest principal angle
+    about 2°. The subspace converges slowly along directions whose eigenvalues are close to
+    the (M+1)-th one, so the angle shrinks with more epochs (full mode) rather than vanishing.
+    """
+    return _linear_vs_pca(get_mode(mode), _check_seed(seed))
+
+
+@functools.lru_cache(maxsize=8)
+def _linear_vs_pca(mode: str, seed: int) -> LinearVsPCA:
+    c = config_for("linear", mode)
+    data = _mnist()
+    pca, model, errors, wall = _train_against_pca(lambda: LinearAutoencoder(data.dim, c.M), data, c, seed)
+    w2 = model.decoder_weight().double()  # (D, M)
+    angles = principal_angles(w2, pca.components_.T) * (180.0 / math.pi)
+    norms = w2.norm(dim=0)
+    wn = w2 / norms
+    gram = wn.T @ wn
+    off = gram - torch.diag(torch.diagonal(gram))
+    ortho = (w2.T @ w2 - torch.eye(c.M, dtype=w2.dtype)).abs().max()
+    return LinearVsPCA(
+        M=c.M, **errors, angles_deg=angles, max_angle_deg=float(angles.max()), gram=gram,
+        max_offdiag_cos=float(off.abs().max()), column_norms=norms,
+        norms_ordered=bool((norms[1:] <= norms[:-1]).all()), orthonormality_error=float(ortho),
+        wall_time_s=wall)
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. one sigmoid hidden layer vs PCA (Bourlard & Kamp 1988)
+
+
+@dataclass(frozen=True)
+class ShallowVsPCA:
+    """Result of :func:`shallow_vs_pca`: per-image errors and ``ae / pca - 1``."""
+
+    M: int
+    activation: str
+    pca_train_error: float
+    pca_test_error: float
+    ae_train_error: float
+    ae_test_error: float
+    rel_gap_train: float
+    rel_gap_test: float
+    wall_time_s: float
+
+
+def shallow_vs_pca(mode: str | None = None, seed: int = 0) -> ShallowVsPCA:
+    """A :class:`~aebook.models.ShallowAutoencoder` (784 → M sigmoid → 784 linear) on MNIST-5k
+    against PCA at the same M. Bourlard & Kamp (1988): its reconstructions lie in an
+    M-dimensional affine subspace, so on the training data its error is at least PCA's.
+
+    Quick mode (M=10, 40 epochs): under 1 s on one thread; measured 27.66 vs PCA 26.63 on the
+    training images (+3.9 %), 29.12 vs 27.97 held out.
+    """
+    return _shallow_vs_pca(get_mode(mode), _check_seed(seed))
+
+
+@functools.lru_cache(maxsize=8)
+def _shallow_vs_pca(mode: str, seed: int) -> ShallowVsPCA:
+    c = config_for("shallow", mode)
+    data = _mnist()
+    _, _, errors, wall = _train_against_pca(
+        lambda: ShallowAutoencoder(data.dim, c.M, activation=c.activation), data, c, seed)
+    return ShallowVsPCA(M=c.M, activation=c.activation, **errors, wall_time_s=wall)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. deep autoencoder vs PCA on the curved surface (Fig. 19.3)
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceResult:
+    """Result of :func:`deep_vs_pca_surface`.
+
+    Attributes:
+        pca_train_error, pca_test_error, ae_train_error, ae_test_error: per point.
+        model: the trained :class:`~aebook.models.DeepAutoencoder` (CPU, eval mode; shared by
+            every caller, do not train it further).
+        pca: the fitted PCA (M=2).
+        config: the :class:`SurfaceConfig` used. wall_time_s: training time.
+    """
+
+    pca_train_error: float
+    pca_test_error: float
+    ae_train_error: float
+    ae_test_error: float
+    model: DeepAutoencoder
+    pca: PCA
+    config: SurfaceConfig
+    wall_time_s: float
+
+
+def deep_vs_pca_surface(mode: str | None = None, seed: int = 0) -> SurfaceResult:
+    """A :class:`~aebook.models.DeepAutoencoder` ``3 → H (σ) → 2 → H (σ) → 3`` against PCA
+    (M=2) on the saddle of :func:`aebook.data.curved_surface` with noise 0.03 (so the best
+    possible error is about 3 × 0.03² = 0.0027). PCA's best plane leaves the whole curvature
+    as error.
+
+    Quick mode (H=32, 200 epochs): about 1.2 s on one thread; measured held-out error 0.0028
+    (AE) vs 0.190 (PCA). Data: :func:`surface_data`.
+    """
+    return _deep_vs_pca_surface(get_mode(mode), _check_seed(seed))
+
+
+def _fit_surface(c: SurfaceConfig, seed: int) -> tuple[DeepAutoencoder, float]:
+    data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
+    seed_everything(seed)
+    model = DeepAutoencoder(3, 2, hidden=c.hidden)
+    start = time.perf_counter()
+    _train(model, data.x_train, c.epochs, c.batch_size, c.lr, seed)
+    return model, time.perf_counter() - start
+
+
+@functools.lru_cache(maxsize=8)
+def _deep_vs_pca_surface(mode: str, seed: int) -> SurfaceResult:
+    c = config_for("surface", mode)
+    data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
+    pca = PCA(2).fit(data.x_train)
+    model, wall = _fit_surface(c, seed)
+    return SurfaceResult(
+        pca_train_error=float(pca.reconstruction_error(data.x_train)),
+        pca_test_error=float(pca.reconstruction_error(data.x_test)),
+        ae_train_error=_error(model, data.x_train), ae_test_error=_error(model, data.x_test),
+        model=model, pca=pca, config=c, wall_time_s=wall)
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. deep autoencoder vs PCA on MNIST-5k (Hinton & Salakhutdinov 2006)
+
+
+@dataclass(frozen=True, eq=False)
+class MnistDeepResult:
+    """Result of :func:`deep_vs_pca_mnist`; every tuple is aligned with ``Ms``.
+
+    Attributes:
+        Ms: code sizes. pca_test_errors, ae_test_errors, pca_train_errors, ae_train_errors:
+            per-image squared errors. models: the trained deep AEs (CPU, eval mode; shared).
+        pcas: the fitted PCAs. config: the :class:`MnistDeepConfig`. wall_times_s: per M.
+    """
+
+    Ms: tuple[int, ...]
+    pca_test_errors: tuple[float, ...]
+    ae_test_errors: tuple[float, ...]
+    pca_train_errors: tuple[float, ...]
+    ae_train_errors: tuple[float, ...]
+    models: tuple[DeepAutoencoder, ...]
+    pcas: tuple[PCA, ...]
+    config: MnistDeepConfig
+    wall_times_s: tuple[float, ...]
+
+    def row(self, M: int) -> dict[str, float]:
+        """The numbers of one code size as a dict."""
+        i = self.Ms.index(M)
+        return {"M": M, "pca_test": self.pca_test_errors[i], "ae_test": self.ae_test_errors[i],
+                "pca_train": self.pca_train_errors[i], "ae_train": self.ae_train_errors[i]}
+
+
+def deep_vs_pca_mnist(Ms: tuple[int, ...] = (2, 30), mode: str | None = None,
+                      seed: int = 0) -> MnistDeepResult:
+    """Held-out squared error per image of PCA and of a deep AE at each code size ``M`` on
+    MNIST-5k (4000 training, 1000 held-out images).
+
+    The network is ``784 → hidden → M → reversed(hidden) → 784`` with ReLU hidden layers, a
+    linear code and sigmoid outputs, trained by Adam from a random start. Quick mode:
+    hidden (256, 64), 20 epochs, about 3.5 s per M on one thread; measured held-out error at
+    M=2: 36.0 (AE) vs 45.0 (PCA). Full mode: Hinton & Salakhutdinov's 784-1000-500-250-M
+    shape, 200 epochs (for a GPU).
+
+    These numbers are **not** comparable with Hinton & Salakhutdinov (2006, *Science* 313,
+    504-507), who report 3.00 (deep AE), 8.01 (logistic PCA) and 13.87 (PCA) per image for
+    M=30 on the MNIST test set: they trained on all 60 000 MNIST images, pretrained the
+    network layer by layer as RBMs and fine-tuned it; we train on 4000 images from a random
+    start. Only the ordering (deep AE below PCA at small M) carries over.
+
+    Raises:
+        ValueError: ``Ms`` is not a non-empty sequence of distinct ints in ``1..783``.
+    """
+    if isinstance(Ms, numbers.Integral) and not isinstance(Ms, bool):
+        Ms = (Ms,)
+    if not isinstance(Ms, (tuple, list)) or len(Ms) == 0:
+        raise ValueError(f"Ms must be a non-empty tuple of ints in 1..783, got {Ms!r}")
+    for m in Ms:
+        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or not 1 <= m < 784:
+            raise ValueError(f"Ms must be a non-empty tuple of ints in 1..783, got {Ms!r}")
+    Ms = tuple(int(m) for m in Ms)
+    if len(set(Ms)) != len(Ms):
+        raise ValueError(f"Ms must not repeat a value, got {Ms!r}")
+    mode, seed = get_mode(mode), _check_seed(seed)
+    parts = [_deep_vs_pca_mnist(m, mode, seed) for m in Ms]  # cached per M
+    return MnistDeepResult(
+        Ms=Ms, pca_test_errors=tuple(p[0] for p in parts), ae_test_errors=tuple(p[1] for p in parts),
+        pca_train_errors=tuple(p[2] for p in parts), ae_train_errors=tuple(p[3] for p in parts),
+        models=tuple(p[4] for p in parts), pcas=tuple(p[5] for p in parts),
+        config=config_for("mnist", mode), wall_times_s=tuple(p[6] for p in parts))
+
+
+@functools.lru_cache(maxsize=16)
+def _deep_vs_pca_mnist(M: int, mode: str, seed: int):
+    c = config_for("mnist", mode)
+    data = _mnist()
+    xtr, xte = data.x_train, data.x_test
+    pca = PCA(M).fit(xtr)
+    seed_everything(seed)
+    model = DeepAutoencoder(data.dim, M, hidden=c.hidden, activation=c.activation,
+                            output_activation="sigmoid")
+    start = time.perf_counter()
+    _train(model, xtr, c.epochs, c.batch_size, c.lr, seed)
+    wall = time.perf_counter() - start
+    return (float(pca.reconstruction_error(xte)), _error(model, xte),
+            float(pca.reconstruction_error(xtr)), _error(model, xtr), model, pca, wall)
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. dependence on the initialisation
+
+
+@dataclass(frozen=True, eq=False)
+class SeedSpread:
+    """Result of :func:`seed_spread`: held-out errors of the deep AE on the surface, one per
+    seed (``seeds``), their mean, standard deviation (unbiased), min and max, and PCA's
+    (deterministic) error for scale."""
+
+    seeds: tuple[int, ...]
+    errors: Tensor
+    mean: float
+    std: float
+    min: float
+    max: float
+    pca_test_error: float
+    wall_time_s: float
+
+
+def seed_spread(n_seeds: int | None = None, mode: str | None = None) -> SeedSpread:
+    """Train a small deep AE ``3 → 16 (σ) → 2 → 16 (σ) → 3`` on the data of
+    :func:`deep_vs_pca_surface` from seeds ``0..n_seeds-1`` with the same fixed, short budget
+    (60 epochs, Adam 3e-3; quick: 8 seeds, full: 20 seeds) and report the spread of the
+    held-out error. Nonlinear training is a non-convex optimisation: unlike the linear AE,
+    where every start reaches the same subspace, what a given budget reaches depends on the
+    initialisation (some starts sit longer on plateaus than others).
+
+    Quick mode: about 2.7 s in all on one thread; measured held-out errors from 0.012 to 0.117
+    (seed 0 is the slow one), all far below PCA's 0.189.
+
+    Raises:
+        ValueError: ``n_seeds`` is not an int >= 2 (``None`` = the mode's default).
+    """
+    mode = get_mode(mode)
+    if n_seeds is None:
+        n_seeds = config_for("spread", mode).n_seeds
+    if not isinstance(n_seeds, numbers.Integral) or isinstance(n_seeds, bool) or n_seeds < 2:
+        raise ValueError(f"n_seeds must be an int >= 2 (a spread needs two runs), got {n_seeds!r}")
+    return _seed_spread(int(n_seeds), mode)
+
+
+@functools.lru_cache(maxsize=8)
+def _seed_spread(n_seeds: int, mode: str) -> SeedSpread:
+    c = config_for("spread", mode).surface
+    data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
+    pca_err = float(PCA(2).fit(data.x_train).reconstruction_error(data.x_test))
+    errors, wall = [], 0.0
+    for s in range(n_seeds):
+        model, w = _fit_surface(c, s)
+        errors.append(_error(model, data.x_test))
+        wall += w
+    e = torch.tensor(errors, dtype=torch.float64)
+    return SeedSpread(seeds=tuple(range(n_seeds)), errors=e, mean=float(e.mean()),
+                      std=float(e.std()), min=float(e.min()), max=float(e.max()),
+                      pca_test_error=pca_err, wall_time_s=wall)
