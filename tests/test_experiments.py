@@ -112,3 +112,21 @@ def test_full_mode_uses_bigger_networks():
 def test_bad_arguments_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_full_mode_reads_full_mnist_from_the_folder_the_reader_names(monkeypatch, tmp_path):
+    """AEBOOK_MNIST_DIR switches full mode to the IDX files; quick mode ignores it."""
+    import aebook.data
+    from aebook import experiments
+
+    calls = []
+    monkeypatch.setattr(aebook.data, "load_idx_dataset", lambda name, root: calls.append((name, root)) or "FULL")
+    experiments._mnist_from.cache_clear()
+    monkeypatch.setenv(experiments.MNIST_DIR_ENV, str(tmp_path))
+    try:
+        assert experiments.mnist_data("full") == "FULL" and calls == [("mnist", str(tmp_path))]
+        assert experiments.mnist_data("quick").n_train == 4000
+        monkeypatch.delenv(experiments.MNIST_DIR_ENV)
+        assert experiments.mnist_data("full").n_train == 4000
+    finally:
+        experiments._mnist_from.cache_clear()

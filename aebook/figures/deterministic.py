@@ -38,18 +38,18 @@ register_strings({
     "det.fig3.right": {"en": r"latent space: $F_1(\mathbf{x})$", "ko": r"잠재 공간: $F_1(\mathbf{x})$"},
     "det.fig3.colour": {"en": r"true coordinate $u$", "ko": r"실제 좌표 $u$"},
     "det.fig3.title": {"en": "A deep autoencoder with M = 2 on a curved surface in 3-D",
-                       "ko": "3차원 곡면 위의 딥 오토인코더 (M = 2)"},
+                       "ko": "3차원 곡면 위의 심층 오토인코더 (M = 2)"},
     "det.fig3.errors": {"en": "held-out error: AE {ae:.4f}, PCA {pca:.4f}",
                         "ko": "검증 오차: 오토인코더 {ae:.4f}, PCA {pca:.4f}"},
     "det.original": {"en": "original", "ko": "원본"},
     "det.pca_m": {"en": "PCA, M = {M}", "ko": "PCA, M = {M}"},
-    "det.ae_m": {"en": "deep AE, M = {M}", "ko": "딥 AE, M = {M}"},
+    "det.ae_m": {"en": "deep AE, M = {M}", "ko": "심층 AE, M = {M}"},
     "det.recon.title": {"en": "Held-out MNIST-5k digits: PCA vs deep autoencoder",
-                        "ko": "MNIST-5k 검증 숫자: PCA와 딥 오토인코더"},
+                        "ko": "MNIST-5k 검증 숫자: PCA와 심층 오토인코더"},
     "det.latent.title": {"en": "2-D codes of held-out MNIST-5k digits",
                          "ko": "MNIST-5k 검증 숫자의 2차원 코드"},
     "det.latent.pca": {"en": "PCA (M = 2), error {e:.1f}", "ko": "PCA (M = 2), 오차 {e:.1f}"},
-    "det.latent.ae": {"en": "deep AE (M = 2), error {e:.1f}", "ko": "딥 AE (M = 2), 오차 {e:.1f}"},
+    "det.latent.ae": {"en": "deep AE (M = 2), error {e:.1f}", "ko": "심층 AE (M = 2), 오차 {e:.1f}"},
     "det.digit": {"en": "digit", "ko": "숫자"},
 })
 
@@ -255,7 +255,7 @@ def _first_of_each_digit(y: torch.Tensor, digits) -> torch.Tensor:
 
 @register("det.mnist-recon", page="ch19_1_2_deep",
           title={"en": "PCA and deep-autoencoder reconstructions of held-out MNIST-5k digits",
-                 "ko": "MNIST-5k 검증 숫자의 PCA 재구성과 딥 오토인코더 재구성"})
+                 "ko": "MNIST-5k 검증 숫자의 PCA 재구성과 심층 오토인코더 재구성"})
 def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
     """Held-out digits 0..9 (the first of each in the test set), and their reconstructions by
     PCA and by the deep AE of :func:`aebook.experiments.deep_vs_pca_mnist` at each M."""
@@ -263,7 +263,7 @@ def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
 
     lang = resolve_lang(lang)
     res = deep_vs_pca_mnist(mode=mode)
-    data = _mnist()
+    data = _mnist(mode)
     idx = _first_of_each_digit(data.y_test, range(10))
     x = data.x_test[idx]
     rows = [(t("det.original", lang), x)]
@@ -287,7 +287,7 @@ def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
 
 @register("det.mnist-latent", page="ch19_1_2_deep",
           title={"en": "2-D codes of held-out MNIST-5k digits: PCA vs deep autoencoder",
-                 "ko": "MNIST-5k 검증 숫자의 2차원 코드: PCA와 딥 오토인코더"})
+                 "ko": "MNIST-5k 검증 숫자의 2차원 코드: PCA와 심층 오토인코더"})
 def fig_mnist_latent(lang: str | None = None, mode: str | None = None):
     """The 1000 held-out MNIST-5k digits mapped to 2-D by PCA (left) and by the deep AE with
     M = 2 of :func:`aebook.experiments.deep_vs_pca_mnist` (right), coloured by digit."""
@@ -298,7 +298,7 @@ def fig_mnist_latent(lang: str | None = None, mode: str | None = None):
     if 2 not in res.Ms:
         raise ValueError("the latent map needs the M = 2 run of deep_vs_pca_mnist")
     i = res.Ms.index(2)
-    data = _mnist()
+    data = _mnist(mode)
     x, y = data.x_test, data.y_test.numpy()
     with torch.no_grad():
         codes = [res.pcas[i].transform(x).numpy(), res.models[i].encode(x).numpy()]

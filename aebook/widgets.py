@@ -1,0 +1,193 @@
+"""Interactive explorers for the pages, with a static fallback for the built (HTML) book.
+
+The book is published as static HTML, where no Python kernel answers a slider. Every
+explorer here therefore **always** displays a static PNG first (all settings stacked in one
+figure), and returns a live ``ipywidgets`` object only when asked with ``interactive=True``
+and ipywidgets is installed. The executed notebooks thus carry a picture, and a reader who
+runs the page in Jupyter gets the slider by passing ``interactive=True``.
+
+Nothing here trains a model: the explorers reuse the cached results of
+:mod:`aebook.experiments`.
+
+==========================================  ==================================================
+:func:`reconstruction_explorer`             PCA vs deep-AE reconstructions of MNIST-5k digits
+                                            for each code size M of
+                                            :func:`aebook.experiments.deep_vs_pca_mnist`
+:func:`reconstruction_figure`               the static figure behind it (a matplotlib Figure)
+==========================================  ==================================================
+"""
+
+from __future__ import annotations
+
+import io
+import numbers
+import warnings
+
+import torch
+
+from .i18n import register_strings, resolve_lang, t
+
+__all__ = ["reconstruction_explorer", "reconstruction_figure", "MAX_IMAGES"]
+
+#: at most this many test digits (one per digit class, 0, 1, 2, ...).
+MAX_IMAGES = 10
+
+register_strings({
+    "widget.recon.title": {"en": "Held-out MNIST-5k digits: PCA vs deep autoencoder",
+                           "ko": "MNIST-5k 검증 숫자: PCA와 심층 오토인코더"},
+    "widget.recon.slider": {"en": "code size M", "ko": "코드 크기 M"},
+    "widget.recon.original": {"en": "original", "ko": "원본"},
+    "widget.recon.pca": {"en": "PCA, M = {M}\nerror {e:.1f}", "ko": "PCA, M = {M}\n오차 {e:.1f}"},
+    "widget.recon.ae": {"en": "deep AE, M = {M}\nerror {e:.1f}",
+                        "ko": "심층 AE, M = {M}\n오차 {e:.1f}"},
+    "widget.recon.note": {"en": "error: held-out squared error per image (1000 images)",
+                          "ko": "오차: 검증 이미지 1000장의 이미지당 제곱 오차"},
+})
+
+
+def _check_n_images(n_images) -> int:
+    if (not isinstance(n_images, numbers.Integral) or isinstance(n_images, bool)
+            or not 1 <= n_images <= MAX_IMAGES):
+        raise ValueError(f"n_images must be an int in 1..{MAX_IMAGES}, got {n_images!r}")
+    return int(n_images)
+
+
+def _digits(n_images: int) -> torch.Tensor:
+    """The first held-out image of each digit 0, 1, ..., n_images-1 (fixed, deterministic)."""
+    from .experiments import _mnist
+
+    data = _mnist()
+    idx = torch.stack([torch.nonzero(data.y_test == d)[0, 0] for d in range(n_images)])
+    return data.x_test[idx]
+
+
+def _rows(res, x: torch.Tensor, lang: str, Ms) -> list[tuple[str, torch.Tensor]]:
+    rows = []
+    with torch.no_grad():
+        for M in Ms:
+            i = res.Ms.index(M)
+            rows.append((t("widget.recon.pca", lang, M=M, e=res.pca_test_errors[i]),
+                         res.pcas[i].reconstruct(x).clamp(0, 1)))
+            rows.append((t("widget.recon.ae", lang, M=M, e=res.ae_test_errors[i]),
+                         res.models[i](x).recon))
+    return rows
+
+
+def _draw(rows, x: torch.Tensor, lang: str):
+    import matplotlib.pyplot as plt
+
+    rows = [(t("widget.recon.original", lang), x), *rows]
+    n = x.shape[0]
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.0 * n + 1.8, 1.0 * len(rows) + 0.9),
+                             squeeze=False)
+    for r, (label, imgs) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(imgs[c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for sp in ax.spines.values():
+                sp.set_visible(False)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(t("widget.recon.title", lang), fontsize=11)
+    fig.text(0.99, 0.01, t("widget.recon.note", lang), ha="right", va="bottom", fontsize=8)
+    fig.subplots_adjust(left=1.7 / (1.0 * n + 1.8), right=0.99, bottom=0.5 / (len(rows) + 0.9),
+                        top=1 - 0.45 / (len(rows) + 0.9), wspace=0.05, hspace=0.08)
+    return fig
+
+
+def reconstruction_figure(Ms=(2, 30), n_images: int = 8, lang: str | None = None,
+                          mode: str | None = None):
+    """The static figure of :func:`reconstruction_explorer`: a row of held-out digits, then
+    for every M in ``Ms`` a PCA row and a deep-AE row, each labelled with its held-out error.
+    Returns a matplotlib Figure (the caller closes it). Raises ValueError as the explorer."""
+    from .experiments import deep_vs_pca_mnist
+
+    lang = resolve_lang(lang)
+    n_images = _check_n_images(n_images)
+    res = deep_vs_pca_mnist(Ms, mode=mode)  # validates Ms; cached, so nothing is retrained
+    x = _digits(n_images)
+    return _draw(_rows(res, x, lang, res.Ms), x, lang)
+
+
+def _png(fig) -> bytes:
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from .figures.registry import RC
+
+    try:
+        buf = io.BytesIO()
+        with matplotlib.rc_context(RC):
+            fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _display_png(data: bytes) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:  # plain Python: nothing to display into
+        return
+    if get_ipython() is not None:
+        display(Image(data=data, format="png"))
+
+
+def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = None, *,
+                            interactive: bool = False, mode: str | None = None,
+                            show: bool = True):
+    """Compare PCA and deep-AE reconstructions of held-out MNIST-5k digits, per code size M.
+
+    Always displays (when running under IPython and ``show``) one static PNG with every M in
+    ``Ms`` stacked, so that the executed, static book shows the comparison. With
+    ``interactive=True`` it also returns an ``ipywidgets.VBox`` ``[slider, image]``: the
+    ``SelectionSlider`` offers exactly ``Ms`` and the image shows the original digits with the
+    PCA and deep-AE reconstructions for the chosen M. The models are those of
+    :func:`aebook.experiments.deep_vs_pca_mnist` (cached; nothing is retrained).
+
+    Args:
+        Ms: code sizes; they select (and, the first time, train) ``deep_vs_pca_mnist(Ms)``.
+        n_images: how many held-out digits, 1..10 (the first test image of digits 0, 1, ...).
+        lang: ``"ko"``, ``"en"`` or ``None`` (the language chosen by :func:`aebook.setup`).
+        interactive: return a live widget (needs ipywidgets; otherwise a warning, and None).
+        mode: ``"quick"``/``"full"``/``None`` as in :mod:`aebook.experiments`.
+        show: display the static PNG (default True).
+
+    Returns:
+        the widget when ``interactive`` and ipywidgets is available, else None.
+
+    Raises:
+        ValueError: bad ``Ms`` (see ``deep_vs_pca_mnist``), ``n_images`` or ``lang``.
+    """
+    from .experiments import deep_vs_pca_mnist
+
+    lang = resolve_lang(lang)
+    n_images = _check_n_images(n_images)
+    if not isinstance(interactive, bool):
+        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    res = deep_vs_pca_mnist(Ms, mode=mode)
+    x = _digits(n_images)
+    if show:
+        _display_png(_png(_draw(_rows(res, x, lang, res.Ms), x, lang)))
+    if not interactive:
+        return None
+    try:
+        import ipywidgets
+    except ImportError:
+        warnings.warn("ipywidgets is not installed; showing the static figure only",
+                      RuntimeWarning, stacklevel=2)
+        return None
+    pngs = {M: _png(_draw(_rows(res, x, lang, (M,)), x, lang)) for M in res.Ms}
+    slider = ipywidgets.SelectionSlider(options=list(res.Ms), value=res.Ms[0],
+                                        description=t("widget.recon.slider", lang),
+                                        style={"description_width": "initial"},
+                                        continuous_update=False)
+    image = ipywidgets.Image(value=pngs[res.Ms[0]], format="png")
+
+    def _update(change) -> None:
+        image.value = pngs[change["new"]]
+
+    slider.observe(_update, names="value")
+    return ipywidgets.VBox([slider, image])
