@@ -184,10 +184,6 @@ def _mnist_from(root: str | None) -> Split:
     return load_idx_dataset("mnist", root)
 
 
-def _mnist(mode: str | None = None) -> Split:
-    return mnist_data(mode)
-
-
 def surface_data(mode: str | None = None) -> Split:
     """The curved-surface data set that :func:`deep_vs_pca_surface` trains and tests on."""
     c = config_for("surface", mode)
@@ -293,7 +289,7 @@ def linear_vs_pca(mode: str | None = None, seed: int = 0) -> LinearVsPCA:
 @functools.lru_cache(maxsize=8)
 def _linear_vs_pca(mode: str, seed: int) -> LinearVsPCA:
     c = config_for("linear", mode)
-    data = _mnist(mode)
+    data = mnist_data(mode)
     pca, model, errors, wall = _train_against_pca(lambda: LinearAutoencoder(data.dim, c.M), data, c, seed)
     w2 = model.decoder_weight().double()  # (D, M)
     angles = principal_angles(w2, pca.components_.T) * (180.0 / math.pi)
@@ -342,7 +338,7 @@ def shallow_vs_pca(mode: str | None = None, seed: int = 0) -> ShallowVsPCA:
 @functools.lru_cache(maxsize=8)
 def _shallow_vs_pca(mode: str, seed: int) -> ShallowVsPCA:
     c = config_for("shallow", mode)
-    data = _mnist(mode)
+    data = mnist_data(mode)
     _, _, errors, wall = _train_against_pca(
         lambda: ShallowAutoencoder(data.dim, c.M, activation=c.activation), data, c, seed)
     return ShallowVsPCA(M=c.M, activation=c.activation, **errors, wall_time_s=wall)
@@ -481,7 +477,7 @@ def deep_vs_pca_mnist(Ms: tuple[int, ...] = (2, 30), mode: str | None = None,
 @functools.lru_cache(maxsize=16)
 def _deep_vs_pca_mnist(M: int, mode: str, seed: int):
     c = config_for("mnist", mode)
-    data = _mnist(mode)
+    data = mnist_data(mode)
     xtr, xte = data.x_train, data.x_test
     pca = PCA(M).fit(xtr)
     seed_everything(seed)

@@ -54,9 +54,9 @@ def _check_n_images(n_images) -> int:
 
 def _digits(n_images: int) -> torch.Tensor:
     """The first held-out image of each digit 0, 1, ..., n_images-1 (fixed, deterministic)."""
-    from .experiments import _mnist
+    from .experiments import mnist_data
 
-    data = _mnist()
+    data = mnist_data()
     idx = torch.stack([torch.nonzero(data.y_test == d)[0, 0] for d in range(n_images)])
     return data.x_test[idx]
 

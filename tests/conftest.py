@@ -78,6 +78,22 @@ def _english_by_default():
     plt.close("all")
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Run a module's tiny models on one torch thread, then restore the setting.
+
+    On this 2-core machine, OpenMP threads of tiny models wait for each other; when another
+    process is busy, runs were 10-100x slower with 2 threads. Use it with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pages(lang: str, suffixes=(".ipynb", ".md")) -> list[Path]:
     return sorted(p for p in (BOOK / lang).rglob("*") if p.suffix in suffixes
                   and ".ipynb_checkpoints" not in p.parts)

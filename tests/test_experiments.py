@@ -13,12 +13,7 @@ import torch
 from aebook import experiments as E
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_linear_autoencoder_reaches_pca_error_and_subspace():

@@ -14,7 +14,6 @@ import warnings
 
 import matplotlib.pyplot as plt
 import pytest
-import torch
 from matplotlib.patches import Circle
 
 from aebook.figures import registry
@@ -24,15 +23,15 @@ from conftest import LANGS
 IDS = ["19.1", "19.2", "19.3", "det.mnist-recon", "det.mnist-latent"]
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
 def det():
-    before_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     registry.figure_ids()  # loads every module in FIGURE_MODULES, this one included
     module = importlib.import_module("aebook.figures.deterministic")
     assert set(IDS) <= set(registry.REGISTRY)
-    yield module
-    torch.set_num_threads(before_threads)
+    return module
 
 
 def _draw(fig_id, lang, caplog):

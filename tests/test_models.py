@@ -21,15 +21,8 @@ from aebook.pca import PCA, principal_angles
 from aebook.train import evaluate, fit, load_checkpoint, save_checkpoint
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(monkeypatch):
-    # The models here are tiny (10x3 matrices): threads buy nothing, and on a busy 2-core
-    # machine OpenMP threads that wait for each other made these runs 10-100x slower.
-    monkeypatch.setenv("AEBOOK_PROGRESS", "0")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# The models here are tiny (10x3 matrices): one thread (see conftest.one_thread).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _models(D=10, M=3):

@@ -8,18 +8,12 @@ import warnings
 
 import matplotlib.pyplot as plt
 import pytest
-import torch
 
 from aebook import widgets
 from conftest import LANGS
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("lang", LANGS)

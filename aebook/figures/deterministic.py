@@ -259,11 +259,11 @@ def _first_of_each_digit(y: torch.Tensor, digits) -> torch.Tensor:
 def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
     """Held-out digits 0..9 (the first of each in the test set), and their reconstructions by
     PCA and by the deep AE of :func:`aebook.experiments.deep_vs_pca_mnist` at each M."""
-    from ..experiments import _mnist, deep_vs_pca_mnist
+    from ..experiments import deep_vs_pca_mnist, mnist_data
 
     lang = resolve_lang(lang)
     res = deep_vs_pca_mnist(mode=mode)
-    data = _mnist(mode)
+    data = mnist_data(mode)
     idx = _first_of_each_digit(data.y_test, range(10))
     x = data.x_test[idx]
     rows = [(t("det.original", lang), x)]
@@ -291,14 +291,14 @@ def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
 def fig_mnist_latent(lang: str | None = None, mode: str | None = None):
     """The 1000 held-out MNIST-5k digits mapped to 2-D by PCA (left) and by the deep AE with
     M = 2 of :func:`aebook.experiments.deep_vs_pca_mnist` (right), coloured by digit."""
-    from ..experiments import _mnist, deep_vs_pca_mnist
+    from ..experiments import deep_vs_pca_mnist, mnist_data
 
     lang = resolve_lang(lang)
     res = deep_vs_pca_mnist(mode=mode)
     if 2 not in res.Ms:
         raise ValueError("the latent map needs the M = 2 run of deep_vs_pca_mnist")
     i = res.Ms.index(2)
-    data = _mnist(mode)
+    data = mnist_data(mode)
     x, y = data.x_test, data.y_test.numpy()
     with torch.no_grad():
         codes = [res.pcas[i].transform(x).numpy(), res.models[i].encode(x).numpy()]
