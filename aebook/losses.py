@@ -11,8 +11,12 @@ Equations (what is here now, and what comes with later sections)
 (19.1)     E(w) = ½ Σ_n ||y(x_n, w) − x_n||²                        :func:`reconstruction_error`,
                                                                     :func:`book_error_19_1`,
                                                                     :func:`recon_loss`
-(19.2)     ``Ẽ(w) = E(w) + λ Σ_k |z_k|``, L1 on hidden activations  section 19.1.3 (sparse AE)
-(19.3)     E(w) = Σ_n ||y(x̃_n, w) − x_n||², x̃ the corrupted input   section 19.1.4 (denoising)
+(19.2)     ``Ẽ(w) = E(w) + λ Σ_k |z_k|``, L1 on hidden activations  :func:`l1_activation_penalty`,
+                                                                    :func:`sparse_loss`
+—          L2 on weights, for comparison with (19.2)               :func:`weight_l2_penalty`
+(19.3)     E(w) = Σ_n ||y(x̃_n, w) − x_n||², x̃ the corrupted input   :func:`denoising_error`,
+                                                                    :func:`book_error_19_3`,
+                                                                    :func:`denoising_loss`
 —          squared error on the masked patches only                 section 19.1.5 (MAE)
 (19.15)    KL(q(z|x) || N(0, I)), closed form (printed sign wrong)  section 19.2 (VAE)
 (19.14)    ELBO, and (19.19) the full VAE objective                 section 19.2.2
@@ -28,14 +32,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+import numbers
+
 import torch
 from torch import nn
 
 from .data import check_finite as _check_finite
+from .noise import Corruption
 
 Tensor = torch.Tensor
 
-__all__ = ["REDUCTIONS", "book_error_19_1", "recon_loss", "reconstruction_error"]
+__all__ = ["REDUCTIONS", "book_error_19_1", "book_error_19_3", "denoising_error", "denoising_loss",
+           "l1_activation_penalty", "recon_loss", "reconstruction_error", "sparse_loss",
+           "weight_l2_penalty"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -136,11 +146,183 @@ def recon_loss(model: nn.Module, batch: tuple) -> Tensor:
 
         hist = aebook.fit(model, recon_loss, x_train, val=x_test, epochs=100)
     """
-    if not isinstance(batch, (tuple, list)) or len(batch) == 0:
-        raise TypeError("batch must be a non-empty tuple of tensors (x, ...), "
-                        f"got {type(batch).__name__}")
-    x = batch[0]
+    x = _check_batch(batch)
     out = model(x)
     y = getattr(out, "recon", out)
     # No NaN check here: fit() checks the data once and guards the loss itself (see above).
     return reconstruction_error(y, x, reduction="mean", check_finite=False)
+
+
+def _check_batch(batch: Any) -> Tensor:
+    if not isinstance(batch, (tuple, list)) or len(batch) == 0:
+        raise TypeError("batch must be a non-empty tuple of tensors (x, ...), "
+                        f"got {type(batch).__name__}")
+    return batch[0]
+
+
+def _check_lambda(value: Any, name: str) -> float:
+    v = math.nan if isinstance(value, bool) or not isinstance(value, numbers.Real) else float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+# ------------------------------------------------------------------------------------------------
+# (19.2): sparse autoencoders, an L1 penalty on the hidden activations
+
+
+def l1_activation_penalty(z: Tensor, *, reduction: str = "mean") -> Tensor:
+    """The penalty of (19.2): ``Σ_k |z_k|``, the L1 norm of the hidden *activations*.
+
+    The book adds ``λ Σ_k |z_k|`` to the error, where ``z_k`` are the activations of the
+    hidden units for an input (not the weights, as in ordinary weight decay)::
+
+        Ẽ(w) = E(w) + λ Σ_k |z_k|                                            (19.2)
+
+    Per data point this is ``a_n = Σ_k |z_nk|`` (a sum over every axis but the first); the
+    reduction over the batch is ``"mean"`` (default), ``"sum"`` or ``"none"`` (``(N,)``), as in
+    :func:`reconstruction_error`. Autograd differentiates ``|z|`` with the subgradient
+    ``sign(z)`` (0 at 0), so the penalised error trains like any other.
+
+    Args:
+        z: ``(N, K)`` (or ``(N, *dims)``) activations, floating dtype.
+
+    Raises:
+        ValueError: unbatched or empty ``z``, unknown ``reduction``.
+        TypeError: ``z`` not a floating tensor.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not isinstance(z, Tensor) or not z.is_floating_point():
+        raise TypeError(f"z must be a floating torch.Tensor, got "
+                        f"{getattr(z, 'dtype', type(z).__name__)}")
+    if z.ndim < 2 or z.shape[0] == 0:
+        raise ValueError(f"z must be batched, shape (N, K) with N >= 1, got {tuple(z.shape)}")
+    a = z.abs().flatten(1).sum(dim=1)
+    if reduction == "mean":
+        return a.mean()
+    if reduction == "sum":
+        return a.sum()
+    return a
+
+
+def weight_l2_penalty(model: nn.Module) -> Tensor:
+    """``Σ ||W||²`` over the weight matrices of ``model`` (every parameter with 2 or more axes;
+    biases are left out, as usual for weight decay).
+
+    This is the ordinary regulariser that (19.2) is *not*: it shrinks weights, not activations.
+    :func:`sparse_loss` takes both, so the two can be compared on the same model.
+    """
+    terms = [p.pow(2).sum() for p in model.parameters() if p.ndim >= 2]
+    if not terms:
+        raise ValueError("model has no weight matrices (parameters with 2 or more axes)")
+    return torch.stack(terms).sum()
+
+
+def sparse_loss(lam: float = 0.0, *, weight_l2: float = 0.0):
+    """A training loss for :func:`aebook.train.fit`: squared error plus the L1 activation
+    penalty of (19.2), optionally plus an L2 penalty on the weights.
+
+    The returned ``loss_fn(model, batch)`` computes, on a batch of N inputs ``x``::
+
+        loss = (1/N) Σ_n ||y(x_n) − x_n||²  +  lam · (1/N) Σ_n Σ_k |z_nk|  +  weight_l2 · Σ ||W||²
+
+    where ``z`` is the model's code (``model(x).z``, the hidden activations of
+    :class:`aebook.models.ShallowAutoencoder`). It returns a dict with ``"loss"`` and the
+    terms ``"recon"``, ``"l1"`` (the mean ``Σ_k |z_k|``) and ``"l2"`` (``Σ ||W||²``), which
+    ``fit`` logs separately.
+
+    Relation to the book: (19.2) with the ½ of (19.1) is ``Ẽ = ½ Σ_n e_n + λ_book Σ_n Σ_k |z_nk|``;
+    our loss is ``2/N`` times that with ``lam = 2 λ_book``. Same minimiser.
+
+    Note the scaling loophole: the penalty alone can be lowered without making anything sparse,
+    by shrinking ``z`` and growing the decoder's weights to compensate. Adam and a finite budget
+    do not exploit it fully, and ReLU units reach exact zeros; an L2 term on the weights
+    (``weight_l2 > 0``) closes it. Section 19.1.3 measures both.
+
+    Args:
+        lam: λ >= 0, the weight of the L1 activation penalty.
+        weight_l2: >= 0, the weight of ``Σ ||W||²``.
+
+    Raises:
+        ValueError: a negative or non-finite weight (named).
+    """
+    lam = _check_lambda(lam, "lam")
+    wl2 = _check_lambda(weight_l2, "weight_l2")
+
+    def loss_fn(model: nn.Module, batch: tuple) -> dict[str, Tensor]:
+        x = _check_batch(batch)
+        out = model(x)
+        if not hasattr(out, "z"):
+            raise TypeError("sparse_loss needs a model whose output has a code .z (an aebook "
+                            f"autoencoder), got {type(out).__name__}")
+        recon = reconstruction_error(out.recon, x, check_finite=False)
+        l1 = l1_activation_penalty(out.z)
+        l2 = weight_l2_penalty(model) if wl2 > 0 else recon.new_zeros(())
+        return {"loss": recon + lam * l1 + wl2 * l2, "recon": recon, "l1": l1, "l2": l2}
+
+    loss_fn.lam, loss_fn.weight_l2 = lam, wl2
+    loss_fn.__qualname__ = f"sparse_loss(lam={lam:g}, weight_l2={wl2:g})"
+    return loss_fn
+
+
+# ------------------------------------------------------------------------------------------------
+# (19.3): denoising autoencoders
+
+
+def denoising_error(y: Tensor, x: Tensor, *, reduction: str = "mean", half: bool = False,
+                    check_finite: bool = True) -> Tensor:
+    """The denoising error (19.3): the network saw a corrupted ``x̃``, its output ``y = y(x̃)``
+    is compared with the **clean** ``x``::
+
+        E(w) = Σ_n ||y(x̃_n, w) − x_n||²                                      (19.3)
+
+    The book prints (19.3) without the ½ of (19.1). The factor changes the value (by 2), not
+    the minimiser: :func:`book_error_19_3` is exactly twice ``½ Σ_n`` of the same terms. The
+    arithmetic is :func:`reconstruction_error`'s; what makes the error "denoising" is that
+    ``y`` was computed from ``x̃`` while the target is ``x``. Arguments as there.
+    """
+    return reconstruction_error(y, x, reduction=reduction, half=half, check_finite=check_finite)
+
+
+def book_error_19_3(y: Tensor, x: Tensor) -> Tensor:
+    """The book's (19.3) exactly: ``Σ_n ||y(x̃_n, w) − x_n||²``, a scalar, no ½."""
+    return denoising_error(y, x, reduction="sum", half=False)
+
+
+def denoising_loss(corruption: Corruption | None = None, *, kind: str | None = None,
+                   level: float | None = None):
+    """A training loss for :func:`aebook.train.fit` that trains a denoising autoencoder.
+
+    On each batch it draws a fresh corruption ``x̃`` of the clean ``x`` (torch's global
+    generator, which ``fit`` seeds), runs the model on ``x̃`` and returns the batch mean of
+    ``||y(x̃_n) − x_n||²`` (19.3) (mean instead of sum: ``1/N`` times the book's value).
+
+    Give either ``corruption`` (a :class:`aebook.noise.Corruption`) or ``kind`` and ``level``::
+
+        loss = denoising_loss(kind="mask", level=0.5)        # ν = 0.5
+        loss = denoising_loss(Corruption("gaussian", 0.3))   # σ = 0.3
+
+    Raises:
+        ValueError: neither or both forms given, or a level outside its range (ν ∈ [0, 1],
+            σ >= 0).
+    """
+    if corruption is None:
+        if kind is None or level is None:
+            raise ValueError("give corruption=Corruption(kind, level), or kind= and level=")
+        corruption = Corruption(kind, level)
+    elif kind is not None or level is not None:
+        raise ValueError("give either corruption or kind and level, not both")
+    if not isinstance(corruption, Corruption):
+        raise TypeError(f"corruption must be an aebook.noise.Corruption, got "
+                        f"{type(corruption).__name__}")
+
+    def loss_fn(model: nn.Module, batch: tuple) -> Tensor:
+        x = _check_batch(batch)
+        out = model(corruption(x))
+        return denoising_error(getattr(out, "recon", out), x, check_finite=False)
+
+    loss_fn.corruption = corruption
+    loss_fn.__qualname__ = f"denoising_loss({corruption})"
+    return loss_fn
+

@@ -16,8 +16,11 @@ Every model is an ``nn.Module`` with
 :class:`DeepAutoencoder`     D → H (σ) → M → H (σ) → D, mappings F1, F2 (Fig. 19.2)  19.1.2
 ===========================  ======================================================  ======
 
-Sparse, denoising and masked autoencoders and the VAE come with sections 19.1.3–19.2; they will
-subclass :class:`Autoencoder` (or return their own result dataclass) in this module.
+Sections 19.1.3 and 19.1.4 need no new architecture: a *sparse* autoencoder is any of these
+models (typically an overcomplete ``ShallowAutoencoder(D, K > D, "relu", allow_overcomplete=True)``)
+trained with :func:`aebook.losses.sparse_loss`, and a *denoising* autoencoder is any of them trained
+with :func:`aebook.losses.denoising_loss`; what changes is the loss, not the network. Masked
+autoencoders and the VAE (sections 19.1.5–19.2) will add their own classes and result dataclasses.
 
 Conventions
 -----------

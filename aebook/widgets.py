@@ -14,6 +14,9 @@ Nothing here trains a model: the explorers reuse the cached results of
                                             for each code size M of
                                             :func:`aebook.experiments.deep_vs_pca_mnist`
 :func:`reconstruction_figure`               the static figure behind it (a matplotlib Figure)
+:func:`denoising_explorer`                  corrupted digits, plain-AE and DAE outputs, with a
+                                            noise-level slider (section 19.1.4)
+:func:`denoising_figure`                    the static figure behind it
 ==========================================  ==================================================
 """
 
@@ -27,7 +30,8 @@ import torch
 
 from .i18n import register_strings, resolve_lang, t
 
-__all__ = ["reconstruction_explorer", "reconstruction_figure", "MAX_IMAGES"]
+__all__ = ["denoising_explorer", "denoising_figure", "reconstruction_explorer",
+           "reconstruction_figure", "MAX_IMAGES"]
 
 #: at most this many test digits (one per digit class, 0, 1, 2, ...).
 MAX_IMAGES = 10
@@ -40,6 +44,12 @@ register_strings({
     "widget.recon.pca": {"en": "PCA, M = {M}\nerror {e:.1f}", "ko": "PCA, M = {M}\n오차 {e:.1f}"},
     "widget.recon.ae": {"en": "deep AE, M = {M}\nerror {e:.1f}",
                         "ko": "심층 AE, M = {M}\n오차 {e:.1f}"},
+    "widget.noise.title": {"en": "Denoising held-out MNIST-5k digits: {kind}",
+                           "ko": "MNIST-5k 검증 숫자의 잡음 제거: {kind}"},
+    "widget.noise.mask": {"en": "masking noise ν", "ko": "마스킹 잡음 ν"},
+    "widget.noise.gaussian": {"en": "Gaussian noise σ", "ko": "가우시안 잡음 σ"},
+    "widget.noise.note": {"en": "error: held-out squared error per image against the clean digit",
+                          "ko": "오차: 깨끗한 숫자에 대한 검증 이미지당 제곱 오차"},
     "widget.recon.note": {"en": "error: held-out squared error per image (1000 images)",
                           "ko": "오차: 검증 이미지 1000장의 이미지당 제곱 오차"},
 })
@@ -173,21 +183,86 @@ def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = No
         _display_png(_png(_draw(_rows(res, x, lang, res.Ms), x, lang)))
     if not interactive:
         return None
+    return _slider(list(res.Ms), lambda M: _png(_draw(_rows(res, x, lang, (M,)), x, lang)),
+                   t("widget.recon.slider", lang))
+
+
+def _slider(options: list, render, description: str):
+    """An ``ipywidgets.VBox([SelectionSlider, Image])`` whose image shows ``render(option)``
+    (PNG bytes, drawn once per option up front); ``None`` with a warning without ipywidgets."""
     try:
         import ipywidgets
     except ImportError:
         warnings.warn("ipywidgets is not installed; showing the static figure only",
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=3)
         return None
-    pngs = {M: _png(_draw(_rows(res, x, lang, (M,)), x, lang)) for M in res.Ms}
-    slider = ipywidgets.SelectionSlider(options=list(res.Ms), value=res.Ms[0],
-                                        description=t("widget.recon.slider", lang),
+    pngs = {o: render(o) for o in options}
+    slider = ipywidgets.SelectionSlider(options=options, value=options[0], description=description,
                                         style={"description_width": "initial"},
                                         continuous_update=False)
-    image = ipywidgets.Image(value=pngs[res.Ms[0]], format="png")
+    image = ipywidgets.Image(value=pngs[options[0]], format="png")
 
     def _update(change) -> None:
         image.value = pngs[change["new"]]
 
     slider.observe(_update, names="value")
     return ipywidgets.VBox([slider, image])
+
+
+def _check_kind(kind) -> str:
+    if kind not in ("mask", "gaussian"):
+        raise ValueError(f"kind must be 'mask' or 'gaussian', got {kind!r}")
+    return kind
+
+
+def _denoising_fig(res, x, kind: str, lang: str, levels=None):
+    from .figures.regularized import denoising_rows, digit_grid
+
+    rows = denoising_rows(res, x, (kind,), lang, plain=True, levels=levels)
+    title = t("widget.noise.title", lang, kind=t(f"widget.noise.{kind}", lang))
+    return digit_grid([(t("widget.recon.original", lang), x), *rows], (28, 28), title,
+                      note=t("widget.noise.note", lang))
+
+
+def denoising_figure(kind: str = "gaussian", n_images: int = 8, lang: str | None = None,
+                     mode: str | None = None):
+    """The static figure of :func:`denoising_explorer` for every level of ``kind``; returns a
+    matplotlib Figure (the caller closes it)."""
+    from .experiments import denoising_table
+
+    lang, kind, n_images = resolve_lang(lang), _check_kind(kind), _check_n_images(n_images)
+    return _denoising_fig(denoising_table(mode=mode), _digits(n_images), kind, lang)
+
+
+def denoising_explorer(kind: str = "gaussian", n_images: int = 8, lang: str | None = None, *,
+                       interactive: bool = False, mode: str | None = None, show: bool = True):
+    """Corrupt held-out MNIST-5k digits and compare what a plain AE and a denoising AE of the
+    same size make of them, level by level (the models of
+    :func:`aebook.experiments.denoising_table`; nothing is retrained).
+
+    Always displays (under IPython, when ``show``) one static PNG with every level of ``kind``
+    stacked: corrupted input, plain-AE output, DAE output, each labelled with its held-out
+    error. With ``interactive=True`` it also returns an ``ipywidgets.VBox`` with a
+    ``SelectionSlider`` over the levels (ν or σ) and the picture for the chosen level.
+
+    Args:
+        kind: ``"mask"`` (masking noise, levels ν) or ``"gaussian"`` (levels σ).
+        n_images, lang, interactive, mode, show: as :func:`reconstruction_explorer`.
+
+    Raises:
+        ValueError: bad ``kind``, ``n_images``, ``lang`` or ``interactive``.
+    """
+    from .experiments import denoising_table
+
+    lang, kind, n_images = resolve_lang(lang), _check_kind(kind), _check_n_images(n_images)
+    if not isinstance(interactive, bool):
+        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    res = denoising_table(mode=mode)
+    levels = [c.level for c in res.daes if c.kind == kind]
+    x = _digits(n_images)
+    if show:
+        _display_png(_png(_denoising_fig(res, x, kind, lang)))
+    if not interactive:
+        return None
+    return _slider(levels, lambda lv: _png(_denoising_fig(res, x, kind, lang, levels=(lv,))),
+                   t(f"widget.noise.{kind}", lang))

@@ -54,3 +54,45 @@ def test_interactive_widget_offers_exactly_the_trained_Ms():
 def test_bad_arguments_raise_value_error(kwargs):
     with pytest.raises(ValueError):
         widgets.reconstruction_explorer(mode="quick", show=False, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
+# the denoising explorer (section 19.1.4)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", ["mask", "gaussian"])
+def test_denoising_figure_stacks_every_level_without_missing_glyphs(kind, lang, caplog):
+    import matplotlib
+
+    from aebook.i18n import font_rc
+
+    caplog.clear()
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING), \
+            matplotlib.rc_context(font_rc(lang)):
+        warnings.simplefilter("error", UserWarning)
+        fig = widgets.denoising_figure(kind, n_images=4, lang=lang, mode="quick")
+        fig.canvas.draw()
+    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()], caplog.text
+    # originals, then input / plain AE / DAE rows for each of the three levels; 4 digits each
+    assert len(fig.axes) == (1 + 3 * 3) * 4
+    plt.close(fig)
+
+
+def test_denoising_slider_offers_the_trained_levels():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    w = widgets.denoising_explorer("mask", n_images=3, lang="en", mode="quick", interactive=True,
+                                   show=False)
+    slider, image = w.children
+    assert tuple(slider.options) == (0.25, 0.5, 0.75)
+    first = image.value
+    slider.value = 0.75
+    assert image.value != first and image.value[:4] == b"\x89PNG"
+    assert widgets.denoising_explorer("gaussian", lang="en", mode="quick", show=False) is None
+
+
+@pytest.mark.parametrize("kwargs", [{"kind": "salt"}, {"n_images": 0}, {"lang": "fr"},
+                                    {"interactive": 1}])
+def test_denoising_explorer_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        widgets.denoising_explorer(mode="quick", show=False, **kwargs)

@@ -15,7 +15,7 @@ argument (``None`` = ``$AEBOOK_MODE``, default quick); nothing here reads the en
 
 Every function returns a small frozen dataclass of plain numbers, CPU tensors and (where a
 figure needs it) the trained model in eval mode. Results are cached in-process
-(``functools.lru_cache``) by mode and seed, so the Korean and the English figure, and the
+(:func:`aebook.experiments.clear_cache` forgets them) by mode and seed, so the Korean and the English figure, and the
 notebook cells that print the numbers, share one training run. **Do not modify the returned
 tensors or models in place**: they are shared by every later caller.
 
@@ -30,22 +30,18 @@ the data sets are fixed (MNIST-5k's split, ``curved_surface(seed=0)``).
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
-import os
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
-from .config import get_mode, seed_everything
-from .data import Split, curved_surface, load_mnist5k
-from .losses import recon_loss, reconstruction_error
-from .models import DeepAutoencoder, LinearAutoencoder, ShallowAutoencoder
-from .pca import PCA, principal_angles
-from .train import fit
+from ..config import get_mode, seed_everything
+from ..data import Split, curved_surface
+from ..models import DeepAutoencoder, LinearAutoencoder, ShallowAutoencoder
+from ..pca import PCA, principal_angles
+from ._base import _CONFIGS, _check_seed, _error, _train, cached, config_for, mnist_data
 
 Tensor = torch.Tensor
 
@@ -55,7 +51,7 @@ __all__ = [
     "SurfaceConfig", "SurfaceResult", "deep_vs_pca_surface", "surface_data",
     "MnistDeepConfig", "MnistDeepResult", "deep_vs_pca_mnist",
     "SeedSpreadConfig", "SeedSpread", "seed_spread",
-    "config_for", "clear_cache",
+    "config_for",
 ]
 
 
@@ -122,66 +118,22 @@ class SeedSpreadConfig:
 # Quick: measured on one CPU thread (see each function's docstring for the wall time).
 # Full: the same experiments with bigger nets and longer training, meant for a GPU; the MNIST
 # network is Hinton & Salakhutdinov's 784-1000-500-250-M shape (without RBM pretraining).
-_CONFIGS: dict[str, dict[str, Any]] = {
-    "quick": {
-        "linear": LinearConfig(M=10, epochs=100, batch_size=128, lr=3e-3),
-        "shallow": ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-3),
-        "surface": SurfaceConfig(hidden=(32,), epochs=200, batch_size=128, lr=1e-2),
-        "mnist": MnistDeepConfig(hidden=(256, 64), epochs=20, batch_size=64, lr=2e-3),
-        "spread": SeedSpreadConfig(n_seeds=8, surface=SurfaceConfig(hidden=(16,), epochs=60,
-                                                                    batch_size=128, lr=3e-3)),
-    },
-    "full": {
-        "linear": LinearConfig(M=10, epochs=600, batch_size=128, lr=1e-3),
-        "shallow": ShallowConfig(M=10, epochs=300, batch_size=128, lr=1e-3),
-        "surface": SurfaceConfig(hidden=(64,), epochs=1000, batch_size=128, lr=5e-3),
-        "mnist": MnistDeepConfig(hidden=(1000, 500, 250), epochs=200, batch_size=128, lr=1e-3),
-        "spread": SeedSpreadConfig(n_seeds=20, surface=SurfaceConfig(hidden=(16,), epochs=60,
-                                                                     batch_size=128, lr=3e-3)),
-    },
-}
-
-
-def config_for(name: str, mode: str | None = None) -> Any:
-    """The configuration of experiment ``name`` (``"linear"``, ``"shallow"``, ``"surface"``,
-    ``"mnist"``, ``"spread"``) in ``mode`` (``None`` = ``$AEBOOK_MODE``)."""
-    mode = get_mode(mode)
-    if name not in _CONFIGS[mode]:
-        raise ValueError(f"name must be one of {sorted(_CONFIGS[mode])}, got {name!r}")
-    return _CONFIGS[mode][name]
-
-
-# ------------------------------------------------------------------------------------------------
-# helpers
-
-
-def _check_seed(seed: Any) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
-
-
-MNIST_DIR_ENV = "AEBOOK_MNIST_DIR"
-
-
-def mnist_data(mode: str | None = None) -> Split:
-    """The MNIST data the experiments use: MNIST-5k, or in full mode the full 60k/10k MNIST.
-
-    Full MNIST is used only when ``mode`` is full *and* ``$AEBOOK_MNIST_DIR`` names a folder
-    with the four standard IDX files (read by :func:`aebook.data.load_idx_dataset`, md5
-    checked, never downloaded here). Otherwise, including every quick run, it is MNIST-5k.
-    """
-    root = os.environ.get(MNIST_DIR_ENV) if get_mode(mode) == "full" else None
-    return _mnist_from(root or None)
-
-
-@functools.lru_cache(maxsize=2)
-def _mnist_from(root: str | None) -> Split:
-    if root is None:
-        return load_mnist5k()
-    from .data import load_idx_dataset
-
-    return load_idx_dataset("mnist", root)
+_CONFIGS["quick"].update({
+    "linear": LinearConfig(M=10, epochs=100, batch_size=128, lr=3e-3),
+    "shallow": ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-3),
+    "surface": SurfaceConfig(hidden=(32,), epochs=200, batch_size=128, lr=1e-2),
+    "mnist": MnistDeepConfig(hidden=(256, 64), epochs=20, batch_size=64, lr=2e-3),
+    "spread": SeedSpreadConfig(n_seeds=8, surface=SurfaceConfig(hidden=(16,), epochs=60,
+                                                                batch_size=128, lr=3e-3)),
+})
+_CONFIGS["full"].update({
+    "linear": LinearConfig(M=10, epochs=600, batch_size=128, lr=1e-3),
+    "shallow": ShallowConfig(M=10, epochs=300, batch_size=128, lr=1e-3),
+    "surface": SurfaceConfig(hidden=(64,), epochs=1000, batch_size=128, lr=5e-3),
+    "mnist": MnistDeepConfig(hidden=(1000, 500, 250), epochs=200, batch_size=128, lr=1e-3),
+    "spread": SeedSpreadConfig(n_seeds=20, surface=SurfaceConfig(hidden=(16,), epochs=60,
+                                                                 batch_size=128, lr=3e-3)),
+})
 
 
 def surface_data(mode: str | None = None) -> Split:
@@ -190,23 +142,9 @@ def surface_data(mode: str | None = None) -> Split:
     return _surface(c.n_train, c.n_test, c.noise, c.data_seed)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _surface(n_train: int, n_test: int, noise: float, seed: int) -> Split:
     return curved_surface(n_train=n_train, n_test=n_test, noise=noise, seed=seed)
-
-
-@torch.no_grad()
-def _error(model: torch.nn.Module, x: Tensor) -> float:
-    model.eval()
-    return float(reconstruction_error(model(x).recon, x))
-
-
-def _train(model: torch.nn.Module, x_train: Tensor, epochs: int, batch_size: int, lr: float,
-           seed: int) -> torch.nn.Module:
-    """Adam on the mean squared error (:func:`aebook.losses.recon_loss`); back on the CPU."""
-    fit(model, recon_loss, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        progress=False)
-    return model.cpu().eval()
 
 
 def _train_against_pca(make_model, data: Split, c, seed: int):
@@ -225,13 +163,6 @@ def _train_against_pca(make_model, data: Split, c, seed: int):
     errors = dict(pca_train_error=pca_tr, pca_test_error=pca_te, ae_train_error=ae_tr, ae_test_error=ae_te,
                   rel_gap_train=ae_tr / pca_tr - 1, rel_gap_test=ae_te / pca_te - 1)
     return pca, model, errors, wall
-
-
-def clear_cache() -> None:
-    """Forget every cached result (e.g. after changing a configuration in a notebook)."""
-    for f in (_linear_vs_pca, _shallow_vs_pca, _deep_vs_pca_surface, _deep_vs_pca_mnist,
-              _seed_spread):
-        f.cache_clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -286,7 +217,7 @@ def linear_vs_pca(mode: str | None = None, seed: int = 0) -> LinearVsPCA:
     return _linear_vs_pca(get_mode(mode), _check_seed(seed))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _linear_vs_pca(mode: str, seed: int) -> LinearVsPCA:
     c = config_for("linear", mode)
     data = mnist_data(mode)
@@ -335,7 +266,7 @@ def shallow_vs_pca(mode: str | None = None, seed: int = 0) -> ShallowVsPCA:
     return _shallow_vs_pca(get_mode(mode), _check_seed(seed))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _shallow_vs_pca(mode: str, seed: int) -> ShallowVsPCA:
     c = config_for("shallow", mode)
     data = mnist_data(mode)
@@ -391,7 +322,7 @@ def _fit_surface(c: SurfaceConfig, seed: int) -> tuple[DeepAutoencoder, float]:
     return model, time.perf_counter() - start
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _deep_vs_pca_surface(mode: str, seed: int) -> SurfaceResult:
     c = config_for("surface", mode)
     data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
@@ -474,7 +405,7 @@ def deep_vs_pca_mnist(Ms: tuple[int, ...] = (2, 30), mode: str | None = None,
         config=config_for("mnist", mode), wall_times_s=tuple(p[6] for p in parts))
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _deep_vs_pca_mnist(M: int, mode: str, seed: int):
     c = config_for("mnist", mode)
     data = mnist_data(mode)
@@ -532,7 +463,7 @@ def seed_spread(n_seeds: int | None = None, mode: str | None = None) -> SeedSpre
     return _seed_spread(int(n_seeds), mode)
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _seed_spread(n_seeds: int, mode: str) -> SeedSpread:
     c = config_for("spread", mode).surface
     data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
