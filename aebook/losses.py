@@ -17,7 +17,8 @@ Equations (what is here now, and what comes with later sections)
 (19.3)     E(w) = Σ_n ||y(x̃_n, w) − x_n||², x̃ the corrupted input   :func:`denoising_error`,
                                                                     :func:`book_error_19_3`,
                                                                     :func:`denoising_loss`
-—          squared error on the masked patches only                 section 19.1.5 (MAE)
+—          squared error on the masked patches only (MAE)           :func:`masked_patch_loss`,
+                                                                    :func:`mae_loss`
 (19.15)    KL(q(z|x) || N(0, I)), closed form (printed sign wrong)  section 19.2 (VAE)
 (19.14)    ELBO, and (19.19) the full VAE objective                 section 19.2.2
 =========  =======================================================  ==========================
@@ -44,7 +45,7 @@ from .noise import Corruption
 Tensor = torch.Tensor
 
 __all__ = ["REDUCTIONS", "book_error_19_1", "book_error_19_3", "denoising_error", "denoising_loss",
-           "l1_activation_penalty", "recon_loss", "reconstruction_error", "sparse_loss",
+           "l1_activation_penalty", "mae_loss", "masked_patch_loss", "recon_loss", "reconstruction_error", "sparse_loss",
            "weight_l2_penalty"]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -326,3 +327,59 @@ def denoising_loss(corruption: Corruption | None = None, *, kind: str | None = N
     loss_fn.__qualname__ = f"denoising_loss({corruption})"
     return loss_fn
 
+
+# ------------------------------------------------------------------------------------------------
+# section 19.1.5: masked autoencoders
+
+
+def masked_patch_loss(pred: Tensor, target: Tensor, mask: Tensor, *, norm_pix: bool = False,
+                      eps: float = 1e-6) -> Tensor:
+    """The MAE loss (He et al. 2022): mean squared error over the **removed** patches only.
+
+    With ``e_nl = mean_j (pred_nlj − target_nlj)²`` the squared error of patch l of sample n
+    (averaged over its p·p·C values), the loss is ``Σ_nl mask_nl e_nl / Σ_nl mask_nl``. Visible
+    patches (mask 0) do not enter it at all: changing the prediction there leaves the loss
+    unchanged. With ``norm_pix=True`` each target patch is first normalised by its own mean and
+    standard deviation (the paper's "normalized pixels" target; ``eps`` guards flat patches).
+
+    Args:
+        pred, target: ``(N, L, p·p·C)`` floating. mask: ``(N, L)``, 1 = removed, 0 = visible.
+
+    Raises:
+        ValueError: shapes disagree, the mask is not 0/1, or it removes no patch (the loss is
+            defined on removed patches only, so a ratio of 0 has none).
+    """
+    _check_pair(pred, target, check_finite=False)
+    if pred.ndim != 3:
+        raise ValueError(f"pred and target must have shape (N, L, p*p*C), got {tuple(pred.shape)}")
+    if not isinstance(mask, Tensor) or mask.shape != pred.shape[:2]:
+        raise ValueError(f"mask must have shape (N, L) = {tuple(pred.shape[:2])}, got "
+                         f"{tuple(mask.shape) if isinstance(mask, Tensor) else type(mask).__name__}")
+    mask = mask.to(pred.dtype)
+    if not bool(((mask == 0) | (mask == 1)).all()):
+        raise ValueError("mask must hold only 0 (visible) and 1 (removed)")
+    n_removed = mask.sum()
+    if float(n_removed) == 0:
+        raise ValueError("mask removes no patch: the MAE loss is defined on removed patches only "
+                         "(use a mask ratio > 0)")
+    if norm_pix:
+        mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
+        target = (target - mean) / (var + eps).sqrt()
+    per_patch = (pred - target).pow(2).mean(-1)  # (N, L)
+    return (per_patch * mask).sum() / n_removed
+
+
+def mae_loss(mask_ratio: float = 0.75):
+    """A training loss for :func:`aebook.train.fit`: ``model(imgs, mask_ratio).loss`` of an
+    :class:`aebook.mae.MaskedAutoencoder`, with a fresh random mask per batch (torch's global
+    generator, which ``fit`` seeds). ``batch[0]`` holds images ``(N, C, H, W)``."""
+    from .mae import check_mask_ratio
+
+    ratio = check_mask_ratio(mask_ratio)
+
+    def loss_fn(model: nn.Module, batch: tuple) -> Tensor:
+        return model(_check_batch(batch), ratio).loss
+
+    loss_fn.mask_ratio = ratio
+    loss_fn.__qualname__ = f"mae_loss(mask_ratio={ratio:g})"
+    return loss_fn

@@ -14,6 +14,10 @@ from conftest import BOOK, LANGS
 
 IDS = registry.figure_ids()
 
+# Baselines are drawn with one torch thread (python -m aebook figures --write); so are the figures
+# here, and the experiments behind them, which other test modules may have cached already.
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fig_id", IDS)
