@@ -19,8 +19,9 @@ Equations (what is here now, and what comes with later sections)
                                                                     :func:`denoising_loss`
 —          squared error on the masked patches only (MAE)           :func:`masked_patch_loss`,
                                                                     :func:`mae_loss`
-(19.15)    KL(q(z|x) || N(0, I)), closed form (printed sign wrong)  section 19.2 (VAE)
-(19.14)    ELBO, and (19.19) the full VAE objective                 section 19.2.2
+(19.15)    KL(q(z|x) || N(0, I)), closed form (printed sign wrong)  :func:`aebook.vae.kl_std_normal`
+(19.14)    ELBO, and (19.19) the full VAE objective                 :func:`aebook.vae.elbo`,
+                                                                    :func:`aebook.vae.vae_loss`
 =========  =======================================================  ==========================
 
 Training-loop losses have the signature ``loss_fn(model, batch) -> Tensor`` expected by

@@ -1,0 +1,390 @@
+"""Variational autoencoders (section 19.2): encoder, decoders, the KL term, the ELBO and
+estimators of ln p(x), plus a linear-Gaussian model whose answers are exact.
+
+=====================================  =========================================================
+:func:`kl_std_normal`                  KL(N(μ, diag σ²) ‖ N(0, I)), closed form, **correct sign**
+                                       (the book's (19.15) is printed as −KL; errata 1)
+:class:`GaussianEncoder`               q(z | x, φ) = N(μ(x), diag σ²(x)) (19.13); σ² from a
+                                       clamped log-variance or from softplus
+:class:`BernoulliDecoder`              p(x | z, w) with logits (stable ``log_prob``)
+:class:`GaussianDecoder`               p(x | z, w) = N(m(z), σ² I), σ fixed or learned per output
+:class:`VAE`                           encoder + decoder + N(0, I) prior; ``rsample``, ``elbo``,
+                                       ``sample``
+:func:`elbo`                           (19.14) by L Monte Carlo samples, terms returned separately
+:func:`iwae_bound`                     the importance-weighted bound with k samples, batched
+:func:`log_px_prior_sampling`          naive Monte Carlo ln p(x) with z ~ p(z)
+:class:`LinearGaussianModel`           probabilistic PCA: exact ln p(x) and exact posterior
+=====================================  =========================================================
+
+Conventions: ``x: (N, D)``, ``z: (N, M)`` or ``(S, N, M)`` for S samples per point; per-point
+quantities are ``(N,)``; sums run over data dimensions and latent dimensions, never over the
+batch (reduce yourself).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Tensor = torch.Tensor
+
+__all__ = ["BernoulliDecoder", "GaussianDecoder", "GaussianEncoder", "LinearGaussianModel",
+           "LOGVAR_RANGE", "VAE", "VAEOutput", "elbo", "iwae_bound", "kl_std_normal",
+           "log_px_prior_sampling", "vae_loss"]
+
+#: log σ² is clamped to this range by the ``"exp"`` parameterisation: exp(20) ≈ 4.9e8 cannot
+#: overflow float32 and exp(−30) ≈ 9e−14 keeps ln σ² finite.
+LOGVAR_RANGE = (-30.0, 20.0)
+_LOG2PI = math.log(2 * math.pi)
+
+
+def _pos_int(v: Any, name: str) -> int:
+    if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+def _check_x(x: Any, D: int, name: str = "x") -> Tensor:
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating torch.Tensor of shape (N, {D}), got "
+                        f"{getattr(x, 'dtype', type(x).__name__)}")
+    if x.ndim != 2 or x.shape[1] != D:
+        raise ValueError(f"{name} must have shape (N, D={D}), got {tuple(x.shape)}")
+    return x
+
+
+def kl_std_normal(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(q ‖ p) for q = N(μ, diag exp(logvar)) and p = N(0, I), per row: ``(...)``.
+
+    ::
+
+        KL = ½ Σ_j (μ_j² + σ_j² − 1 − ln σ_j²)  ≥ 0
+
+    The book prints (19.15) as ``+½ Σ_j {1 + ln σ_j² − μ_j² − σ_j²}``, which is **−KL** (it
+    is ≤ 0); its (19.19), which *adds* that expression to the reconstruction term, is right.
+    See the errata page.
+    """
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+                         f"{tuple(logvar.shape)}")
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
+
+
+class GaussianEncoder(nn.Module):
+    """q(z | x, φ) = N(z | μ(x), diag σ²(x)), the book's (19.13).
+
+    An MLP ``D → hidden (activation) → 2M`` whose output is split into μ and a variance
+    parameter. ``variance="exp"`` (default) reads it as ln σ², clamped to :data:`LOGVAR_RANGE`
+    before exponentiating (no overflow, no zero variance); ``variance="softplus"`` uses
+    σ² = softplus(a) + ``min_var``.
+
+    ``forward(x) -> (mu, logvar)``, each ``(N, M)``.
+    """
+
+    def __init__(self, D: int, M: int, hidden: tuple[int, ...] | int = (400,),
+                 activation: str = "relu", variance: str = "exp", min_var: float = 1e-6):
+        super().__init__()
+        from .models import make_activation
+
+        self.D, self.M = _pos_int(D, "D"), _pos_int(M, "M")
+        hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
+        if variance not in ("exp", "softplus"):
+            raise ValueError(f"variance must be 'exp' or 'softplus', got {variance!r}")
+        self.variance, self.min_var = variance, float(min_var)
+        layers, w = [], self.D
+        for i, h in enumerate(hidden):
+            layers += [nn.Linear(w, _pos_int(h, f"hidden[{i}]")), make_activation(activation)]
+            w = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(w, 2 * self.M)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.head(self.body(_check_x(x, self.D)))
+        mu, a = h.chunk(2, dim=-1)
+        if self.variance == "exp":
+            logvar = a.clamp(*LOGVAR_RANGE)
+        else:
+            logvar = torch.log(F.softplus(a) + self.min_var)
+        return mu, logvar
+
+
+def _mlp(M: int, D_out: int, hidden: tuple[int, ...], activation: str) -> nn.Sequential:
+    from .models import make_activation
+
+    layers, w = [], M
+    for i, h in enumerate(hidden):
+        layers += [nn.Linear(w, _pos_int(h, f"hidden[{i}]")), make_activation(activation)]
+        w = h
+    layers.append(nn.Linear(w, D_out))
+    return nn.Sequential(*layers)
+
+
+class BernoulliDecoder(nn.Module):
+    """p(x | z, w) = Π_i Bern(x_i | sigmoid(logit_i(z))), for data in [0, 1].
+
+    ``forward(z) -> logits``; ``log_prob(x, logits)`` = −BCE-with-logits summed over D
+    (numerically stable for any logit; x need not be binary, as in the usual MNIST practice).
+    """
+
+    def __init__(self, M: int, D: int, hidden: tuple[int, ...] | int = (400,),
+                 activation: str = "relu"):
+        super().__init__()
+        hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
+        self.M, self.D = _pos_int(M, "M"), _pos_int(D, "D")
+        self.net = _mlp(self.M, self.D, hidden, activation)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z)
+
+    @staticmethod
+    def log_prob(x: Tensor, logits: Tensor) -> Tensor:
+        return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits),
+                                                   reduction="none").sum(-1)
+
+    def mean(self, logits: Tensor) -> Tensor:
+        return torch.sigmoid(logits)
+
+
+class GaussianDecoder(nn.Module):
+    """p(x | z, w) = N(x | m(z), diag σ²): ``sigma`` a fixed float > 0, or ``None`` for a
+    learned per-output log-variance that also depends on z (the network outputs 2D values).
+
+    ``forward(z) -> (mean, logvar)``; ``log_prob(x, (mean, logvar))`` sums over D.
+    """
+
+    def __init__(self, M: int, D: int, hidden: tuple[int, ...] | int = (400,),
+                 activation: str = "relu", sigma: float | None = 1.0):
+        super().__init__()
+        hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
+        self.M, self.D = _pos_int(M, "M"), _pos_int(D, "D")
+        if sigma is not None and not (isinstance(sigma, numbers.Real) and sigma > 0
+                                      and math.isfinite(sigma)):
+            raise ValueError(f"sigma must be a finite number > 0, or None to learn it, got {sigma!r}")
+        self.sigma = None if sigma is None else float(sigma)
+        self.net = _mlp(self.M, self.D * (2 if sigma is None else 1), hidden, activation)
+
+    def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.net(z)
+        if self.sigma is None:
+            mean, logvar = out.chunk(2, dim=-1)
+            return mean, logvar.clamp(*LOGVAR_RANGE)
+        return out, torch.full_like(out, 2 * math.log(self.sigma))
+
+    @staticmethod
+    def log_prob(x: Tensor, params: tuple[Tensor, Tensor]) -> Tensor:
+        mean, logvar = params
+        return -0.5 * (_LOG2PI + logvar + (x - mean).pow(2) / logvar.exp()).sum(-1)
+
+    def mean(self, params: tuple[Tensor, Tensor]) -> Tensor:
+        return params[0]
+
+
+@dataclass(frozen=True, eq=False)
+class VAEOutput:
+    """``forward``'s result: ``mu``, ``logvar`` of q (``(N, M)``), one reparameterised sample
+    ``z`` (``(N, M)``) and the decoder's parameters at ``z`` (``params``) and mean (``recon``)."""
+
+    mu: Tensor
+    logvar: Tensor
+    z: Tensor
+    params: Any
+    recon: Tensor
+
+
+class VAE(nn.Module):
+    """A VAE: ``encoder`` q(z|x, φ), ``decoder`` p(x|z, w) and the prior p(z) = N(0, I) (19.5).
+
+    ``rsample(mu, logvar, S)`` draws z = μ + σ ε with ε ~ N(0, I) (19.17), shape ``(S, N, M)``
+    (the *correct* form; the book's (19.18) and Algorithm 19.1 print μ ε + σ², errata 2).
+    """
+
+    def __init__(self, encoder: GaussianEncoder, decoder: BernoulliDecoder | GaussianDecoder):
+        super().__init__()
+        if encoder.M != decoder.M or encoder.D != decoder.D:
+            raise ValueError(f"encoder (D={encoder.D}, M={encoder.M}) and decoder "
+                             f"(D={decoder.D}, M={decoder.M}) do not match")
+        self.encoder, self.decoder = encoder, decoder
+        self.D, self.M = encoder.D, encoder.M
+
+    @staticmethod
+    def rsample(mu: Tensor, logvar: Tensor, n_samples: int = 1, *,
+                generator: torch.Generator | None = None) -> Tensor:
+        S = _pos_int(n_samples, "n_samples")
+        eps = torch.randn((S, *mu.shape), generator=generator, dtype=mu.dtype,
+                          device=generator.device if generator is not None else mu.device)
+        return mu + (0.5 * logvar).exp() * eps.to(mu.device)
+
+    def forward(self, x: Tensor) -> VAEOutput:
+        mu, logvar = self.encoder(x)
+        z = self.rsample(mu, logvar)[0]
+        params = self.decoder(z)
+        return VAEOutput(mu=mu, logvar=logvar, z=z, params=params, recon=self.decoder.mean(params))
+
+    @torch.no_grad()
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` new data points: z ~ N(0, I), then the decoder's mean, ``(n, D)``."""
+        p = next(self.parameters())
+        z = torch.randn(_pos_int(n, "n"), self.M, generator=generator, dtype=p.dtype,
+                        device=generator.device if generator is not None else p.device).to(p.device)
+        return self.decoder.mean(self.decoder(z))
+
+    def log_joint_terms(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+        """``ln p(x | z)`` and ``ln p(z)`` for ``z: (S, N, M)``, each ``(S, N)``."""
+        log_px_z = self.decoder.log_prob(x, self.decoder(z))
+        log_pz = -0.5 * (_LOG2PI + z.pow(2)).sum(-1)
+        return log_px_z, log_pz
+
+
+def _log_q(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
+    return -0.5 * (_LOG2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
+
+
+def elbo(model: VAE, x: Tensor, n_samples: int = 1, *, analytic_kl: bool = True,
+         generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    """The ELBO (19.14) per data point, by ``n_samples`` = L reparameterised samples::
+
+        ℒ_n = E_q[ln p(x_n | z)] − KL(q(z | x_n) ‖ p(z))  ≈  (1/L) Σ_l ln p(x_n | z_l) − KL
+
+    Returns a dict of ``(N,)`` tensors: ``"elbo"``, ``"recon"`` (the first term, the expected
+    log-likelihood) and ``"kl"`` (the second; closed form by :func:`kl_std_normal`, or its
+    Monte Carlo estimate with ``analytic_kl=False``).
+    """
+    _check_x(x, model.D)
+    mu, logvar = model.encoder(x)
+    z = model.rsample(mu, logvar, n_samples, generator=generator)
+    log_px_z, log_pz = model.log_joint_terms(x, z)
+    recon = log_px_z.mean(0)
+    kl = kl_std_normal(mu, logvar) if analytic_kl else (_log_q(z, mu, logvar) - log_pz).mean(0)
+    return {"elbo": recon - kl, "recon": recon, "kl": kl}
+
+
+def vae_loss(n_samples: int = 1):
+    """A training loss for :func:`aebook.train.fit`: the negative ELBO averaged over the batch
+    (the book's (19.19) with the sign flipped for minimisation); logs ``recon`` (−E_q ln p(x|z))
+    and ``kl`` separately."""
+    S = _pos_int(n_samples, "n_samples")
+
+    def loss_fn(model: VAE, batch: tuple) -> dict[str, Tensor]:
+        terms = elbo(model, batch[0], S)
+        return {"loss": -terms["elbo"].mean(), "recon": -terms["recon"].mean(),
+                "kl": terms["kl"].mean()}
+
+    return loss_fn
+
+
+def _log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:
+    return torch.logsumexp(a, dim=dim) - math.log(a.shape[dim])
+
+
+@torch.no_grad()
+def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500,
+               generator: torch.Generator | None = None) -> Tensor:
+    """The importance-weighted bound (Burda et al. 2016) per point, ``(N,)``::
+
+        ℒ_k = E[ ln (1/k) Σ_i p(x, z_i) / q(z_i | x) ],  z_i ~ q(z | x)
+
+    ℒ_1 is the ELBO; ℒ_k rises toward ln p(x) as k grows. The k samples are drawn in chunks of
+    ``batch_k`` (memory ∝ batch_k · N · D), combined exactly with a running log-sum-exp.
+    """
+    k = _pos_int(k, "k")
+    _check_x(x, model.D)
+    mu, logvar = model.encoder(x)
+    acc = None
+    done = 0
+    while done < k:
+        s = min(_pos_int(batch_k, "batch_k"), k - done)
+        z = model.rsample(mu, logvar, s, generator=generator)
+        log_px_z, log_pz = model.log_joint_terms(x, z)
+        lw = torch.logsumexp(log_px_z + log_pz - _log_q(z, mu, logvar), dim=0)
+        acc = lw if acc is None else torch.logaddexp(acc, lw)
+        done += s
+    return acc - math.log(k)
+
+
+@torch.no_grad()
+def log_px_prior_sampling(model: VAE, x: Tensor, k: int, *, batch_k: int = 500,
+                          generator: torch.Generator | None = None) -> Tensor:
+    """Naive Monte Carlo ``ln (1/k) Σ_i p(x | z_i)`` with z_i ~ p(z) = N(0, I), ``(N,)``.
+    Consistent but of very high variance: most prior samples explain x badly."""
+    k = _pos_int(k, "k")
+    _check_x(x, model.D)
+    p = next(model.parameters())
+    acc, done = None, 0
+    while done < k:
+        s = min(_pos_int(batch_k, "batch_k"), k - done)
+        z = torch.randn(s, x.shape[0], model.M, generator=generator, dtype=p.dtype,
+                        device=generator.device if generator is not None else p.device).to(p.device)
+        lw = torch.logsumexp(model.decoder.log_prob(x, model.decoder(z)), dim=0)
+        acc = lw if acc is None else torch.logaddexp(acc, lw)
+        done += s
+    return acc - math.log(k)
+
+
+class LinearGaussianModel:
+    """Probabilistic PCA: p(z) = N(0, I_M), p(x | z) = N(W z + b, σ² I_D). Everything is exact.
+
+    * ``log_px(x)``: ln N(x | b, W Wᵀ + σ² I), ``(N,)``.
+    * ``posterior(x)``: p(z | x) = N(m, S) with S = (I + WᵀW/σ²)⁻¹, m = S Wᵀ (x − b)/σ²;
+      returns ``(m: (N, M), S: (M, M))`` (S is the same for every x).
+    * ``as_vae()``: the same model as a :class:`VAE` whose decoder is the linear map with
+      variance σ², and whose encoder outputs the exact posterior — so its ELBO equals ln p(x)
+      with zero Monte Carlo variance.
+
+    Float64 throughout.
+    """
+
+    def __init__(self, W: Tensor, b: Tensor, sigma: float):
+        W = torch.as_tensor(W, dtype=torch.float64)
+        b = torch.as_tensor(b, dtype=torch.float64)
+        if W.ndim != 2 or b.shape != (W.shape[0],):
+            raise ValueError(f"W must be (D, M) and b (D,), got {tuple(W.shape)} and {tuple(b.shape)}")
+        if not (isinstance(sigma, numbers.Real) and sigma > 0 and math.isfinite(sigma)):
+            raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
+        self.W, self.b, self.sigma = W, b, float(sigma)
+        self.D, self.M = W.shape
+
+    @property
+    def marginal_cov(self) -> Tensor:
+        return self.W @ self.W.T + self.sigma**2 * torch.eye(self.D, dtype=torch.float64)
+
+    def log_px(self, x: Tensor) -> Tensor:
+        x = _check_x(x, self.D).to(torch.float64)
+        dist = torch.distributions.MultivariateNormal(self.b, covariance_matrix=self.marginal_cov)
+        return dist.log_prob(x)
+
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        x = _check_x(x, self.D).to(torch.float64)
+        S = torch.linalg.inv(torch.eye(self.M, dtype=torch.float64) + self.W.T @ self.W / self.sigma**2)
+        m = (x - self.b) @ self.W @ S / self.sigma**2  # S symmetric
+        return m, S
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        z = torch.randn(_pos_int(n, "n"), self.M, generator=generator, dtype=torch.float64)
+        e = torch.randn(n, self.D, generator=generator, dtype=torch.float64)
+        return z @ self.W.T + self.b + self.sigma * e
+
+    def as_vae(self, exact_posterior: bool = True) -> VAE:
+        """A :class:`VAE` in float64 with this decoder. With ``exact_posterior`` the encoder is
+        set to the exact posterior (its covariance must be diagonal: true when W has orthogonal
+        columns; otherwise the diagonal is used and a gap remains)."""
+        enc = GaussianEncoder(self.D, self.M, hidden=(), activation="linear").double()
+        dec = GaussianDecoder(self.M, self.D, hidden=(), sigma=self.sigma).double()
+        with torch.no_grad():
+            dec.net[0].weight.copy_(self.W)
+            dec.net[0].bias.copy_(self.b)
+            S = torch.linalg.inv(torch.eye(self.M, dtype=torch.float64)
+                                 + self.W.T @ self.W / self.sigma**2)
+            A = S @ self.W.T / self.sigma**2  # m = A (x − b)
+            enc.head.weight.zero_()
+            enc.head.bias.zero_()
+            if exact_posterior:
+                enc.head.weight[: self.M].copy_(A)
+                enc.head.bias[: self.M].copy_(-A @ self.b)
+                enc.head.bias[self.M:].copy_(torch.log(torch.diagonal(S)))
+        return VAE(enc, dec)

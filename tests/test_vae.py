@@ -1,0 +1,152 @@
+"""aebook.vae (groundwork for section 19.2): the KL term with the correct sign, the ELBO, the
+importance-weighted bound and the naive estimator, checked on a linear-Gaussian model whose
+ln p(x) and posterior are exact."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from aebook.vae import (
+    LOGVAR_RANGE, VAE, BernoulliDecoder, GaussianDecoder, GaussianEncoder, LinearGaussianModel,
+    elbo, iwae_bound, kl_std_normal, log_px_prior_sampling, vae_loss,
+)
+
+F64 = torch.float64
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def linear_model(orthogonal: bool = True) -> LinearGaussianModel:
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(5, 2, generator=g, dtype=F64)
+    W = torch.linalg.qr(A)[0] * torch.tensor([2.0, 1.0], dtype=F64) if orthogonal else A
+    return LinearGaussianModel(W, torch.randn(5, generator=g, dtype=F64), 0.5)
+
+
+def data(lg, n=7):
+    return lg.sample(n, generator=torch.Generator().manual_seed(1))
+
+
+def test_kl_has_the_correct_sign_and_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(6, 3, generator=g, dtype=F64), torch.randn(6, 3, generator=g, dtype=F64)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    ref = torch.distributions.kl_divergence(q, p).sum(-1)
+    kl = kl_std_normal(mu, logvar)
+    assert torch.allclose(kl, ref, atol=1e-12)
+    assert (kl >= 0).all()
+    printed_19_15 = 0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(-1)  # the book's print: -KL
+    assert torch.allclose(printed_19_15, -kl) and (printed_19_15 <= 0).all()
+    assert float(kl_std_normal(torch.zeros(4), torch.zeros(4))) == 0.0
+
+
+def test_kl_agrees_with_a_monte_carlo_estimate():
+    mu, logvar = torch.tensor([[0.7, -1.2]], dtype=F64), torch.tensor([[0.3, -0.8]], dtype=F64)
+    z = VAE.rsample(mu, logvar, 200_000, generator=torch.Generator().manual_seed(0))
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    mc = (q.log_prob(z) - torch.distributions.Normal(0.0, 1.0).log_prob(z)).sum(-1).mean(0)
+    assert float((mc - kl_std_normal(mu, logvar)).abs()) < 0.01
+
+
+def test_reparameterised_samples_have_mean_mu_and_std_sigma():
+    mu, logvar = torch.tensor([[1.0, -2.0]]), torch.tensor([[math.log(0.25), math.log(4.0)]])
+    z = VAE.rsample(mu, logvar, 100_000, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(z.mean(0), mu, atol=0.02)
+    assert torch.allclose(z.std(0), torch.tensor([[0.5, 2.0]]), rtol=0.01)
+
+
+def test_elbo_equals_log_px_when_q_is_the_exact_posterior():
+    lg = linear_model()
+    x = data(lg)
+    v = lg.as_vae()
+    # every importance weight p(x, z)/q(z|x) equals p(x): zero Monte Carlo variance
+    mc = elbo(v, x, n_samples=3, analytic_kl=False)["elbo"]
+    assert torch.allclose(mc, lg.log_px(x), atol=1e-10)
+    assert torch.allclose(iwae_bound(v, x, 5), lg.log_px(x), atol=1e-10)
+    m, S = lg.posterior(x)
+    mu, logvar = v.encoder(x)
+    assert torch.allclose(mu, m) and torch.allclose(logvar.exp()[0], torch.diagonal(S))
+
+
+def test_elbo_never_exceeds_log_px_and_the_iwae_bound_rises_with_k():
+    lg = linear_model()
+    x = data(lg)
+    v = lg.as_vae(exact_posterior=False)  # q = N(0, diag S): the wrong mean
+    with torch.no_grad():
+        exact = lg.log_px(x)
+        e = elbo(v, x, n_samples=4000)["elbo"]
+        assert (e < exact).all()
+        gaps = [float((exact - iwae_bound(v, x, k, generator=torch.Generator().manual_seed(2))).mean())
+                for k in (1, 10, 100, 1000)]
+    assert all(a > b for a, b in zip(gaps, gaps[1:])), gaps
+    assert gaps[0] > 1.0 and abs(gaps[-1]) < 0.2
+
+
+def test_naive_prior_sampling_is_consistent_but_noisier_than_importance_sampling():
+    lg = linear_model()
+    x = data(lg, n=3)
+    v = lg.as_vae(exact_posterior=False)
+    with torch.no_grad():
+        naive = torch.stack([log_px_prior_sampling(v, x, 200, generator=torch.Generator().manual_seed(s))
+                             for s in range(30)])
+        v_good = lg.as_vae()
+        v_good.encoder.head.bias.data[2:] += 0.5  # q slightly too wide: not exact, still close
+        imp = torch.stack([iwae_bound(v_good, x, 200, generator=torch.Generator().manual_seed(s))
+                           for s in range(30)])
+    assert float(naive.var(0).mean()) > 10 * float(imp.var(0).mean())
+    assert float((imp.mean(0) - lg.log_px(x)).abs().max()) < 0.05
+
+
+def test_decoders_log_prob_match_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 6, generator=g).round()
+    logits = torch.randn(3, 4, 6, generator=g) * 20  # large logits stay finite
+    ref = torch.distributions.Bernoulli(logits=logits).log_prob(x).sum(-1)
+    assert torch.allclose(BernoulliDecoder.log_prob(x, logits), ref, atol=1e-4)
+    mean, logvar = torch.randn(4, 6, generator=g), torch.randn(4, 6, generator=g)
+    ref = torch.distributions.Normal(mean, (0.5 * logvar).exp()).log_prob(x).sum(-1)
+    assert torch.allclose(GaussianDecoder.log_prob(x, (mean, logvar)), ref, atol=1e-5)
+
+
+def test_encoder_variance_parameterisations_stay_finite():
+    enc = GaussianEncoder(4, 2, hidden=(8,))
+    with torch.no_grad():
+        enc.head.bias.fill_(1e4)
+        mu, logvar = enc(torch.ones(3, 4))
+    assert torch.isfinite(logvar.exp()).all() and float(logvar.max()) == LOGVAR_RANGE[1]
+    sp = GaussianEncoder(4, 2, hidden=(8,), variance="softplus")
+    with torch.no_grad():
+        sp.head.bias.fill_(-1e4)
+        _, lv = sp(torch.ones(3, 4))
+    assert torch.isfinite(lv).all() and torch.allclose(lv.exp(), torch.full_like(lv, 1e-6), rtol=1e-3)
+
+
+def test_a_small_vae_trains_and_samples():
+    import aebook
+
+    torch.manual_seed(0)
+    x = (torch.rand(256, 16) > 0.5).float()
+    v = VAE(GaussianEncoder(16, 2, hidden=(32,)), BernoulliDecoder(2, 16, hidden=(32,)))
+    h = aebook.fit(v, vae_loss(), x, epochs=30, batch_size=64, lr=3e-3, progress=False)
+    assert h.train[-1] < h.train[0]
+    assert set(h.terms) >= {"recon", "kl"}
+    s = v.sample(5, generator=torch.Generator().manual_seed(0))
+    assert s.shape == (5, 16) and float(s.min()) >= 0 and float(s.max()) <= 1
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="variance"):
+        GaussianEncoder(4, 2, variance="relu")
+    with pytest.raises(ValueError, match="sigma"):
+        GaussianDecoder(2, 4, sigma=-1.0)
+    with pytest.raises(ValueError, match="do not match"):
+        VAE(GaussianEncoder(4, 2), BernoulliDecoder(3, 4))
+    with pytest.raises(ValueError, match=r"x must have shape \(N, D=4\)"):
+        GaussianEncoder(4, 2)(torch.ones(3, 5))
+    with pytest.raises(ValueError, match="k must be"):
+        iwae_bound(linear_model().as_vae(), torch.zeros(1, 5, dtype=F64), 0)
+    with pytest.raises(ValueError, match="same shape"):
+        kl_std_normal(torch.zeros(2), torch.zeros(3))
