@@ -9,6 +9,7 @@ for a GPU), chosen by :func:`aebook.config.get_mode` from the ``mode`` argument 
 :mod:`.deterministic`              19.1-19.1.2: linear, shallow and deep AEs against PCA
 :mod:`.regularized`                19.1.3-19.1.4: sparse and denoising AEs, the score
 :mod:`.masked`                     19.1.5: masked autoencoders
+:mod:`.vae`                        19.2: the VAE on MNIST-5k, estimators of ln p(x)
 =================================  ==========================================================
 
 Results are cached in-process per mode and seed (:func:`clear_cache` forgets them), so the
@@ -23,5 +24,7 @@ from .regularized import *  # noqa: F401,F403
 from .regularized import __all__ as _reg_all
 from .masked import *  # noqa: F401,F403
 from .masked import __all__ as _mae_all
+from .vae import *  # noqa: F401,F403
+from .vae import __all__ as _vae_all
 
-__all__ = ["MNIST_DIR_ENV", "clear_cache", "config_for", "mnist_data", *_det_all, *_reg_all, *_mae_all]
+__all__ = ["MNIST_DIR_ENV", "clear_cache", "config_for", "mnist_data", *_det_all, *_reg_all, *_mae_all, *_vae_all]
