@@ -13,6 +13,7 @@ import torch
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from ..i18n import register_strings, resolve_lang, t
+from .deterministic import _first_of_each_digit
 from .registry import register
 
 register_strings({
@@ -155,7 +156,7 @@ def fig19_6(lang: str | None = None, mode: str | None = None):
     res = mae_pretrain(mode=mode)
     c = res.model.config
     data = mnist_data(mode)
-    idx = torch.stack([torch.nonzero(data.y_test == d)[0, 0] for d in range(6)])
+    idx = _first_of_each_digit(data.y_test, range(6))
     x = data.x_test[idx].reshape(-1, 1, c.img_size, c.img_size)
     ratios = (0.75, 0.8)
     fig, axes = plt.subplots(len(ratios) * 2, 9, figsize=(10.5, 5.4))

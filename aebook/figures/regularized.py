@@ -13,6 +13,7 @@ from matplotlib.ticker import NullFormatter
 
 from ..i18n import register_strings, resolve_lang, t
 from ..train import _plain_log_formatter
+from .deterministic import _first_of_each_digit
 from .registry import register
 
 register_strings({
@@ -213,10 +214,6 @@ def fig_sparse_codes(lang: str | None = None, mode: str | None = None):
     return fig
 
 
-def _first_of_each_digit(y: torch.Tensor, n: int) -> torch.Tensor:
-    return torch.stack([torch.nonzero(y == d)[0, 0] for d in range(n)])
-
-
 def digit_grid(rows, image_shape: tuple[int, int], title: str, *, note: str | None = None,
                label_size: float = 9):
     """A grid of images: one row per ``(label, images)`` in ``rows`` (``images: (n, H*W)``,
@@ -280,7 +277,7 @@ def fig_denoise_grid(lang: str | None = None, mode: str | None = None):
     lang = resolve_lang(lang)
     res = denoising_table(mode=mode)
     data = mnist_data(mode)
-    x = data.x_test[_first_of_each_digit(data.y_test, 8)]
+    x = data.x_test[_first_of_each_digit(data.y_test, range(8))]
     rows = [(t("reg.clean", lang), x), *denoising_rows(res, x, ("mask", "gaussian"), lang)]
     return digit_grid(rows, (28, 28), t("reg.grid.title", lang))
 
