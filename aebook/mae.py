@@ -446,14 +446,19 @@ class MaskedAutoencoder(nn.Module):
 
     def forward(self, imgs: Tensor, mask_ratio: float = 0.75, *,
                 generator: torch.Generator | None = None) -> MAEOutput:
-        """Mask, encode, decode and score: an :class:`MAEOutput`. ``mask_ratio`` in [0, 1);
-        the loss needs at least one removed patch, so ``0`` raises in the loss."""
+        """Mask, encode, decode and score: an :class:`MAEOutput`. ``mask_ratio`` in (0, 1):
+        the loss is defined on removed patches, so a ratio that removes none raises."""
         from .losses import masked_patch_loss
 
+        if n_visible(self.num_patches, mask_ratio) == self.num_patches:
+            raise ValueError(f"mask_ratio={mask_ratio!r} removes no patch out of L="
+                             f"{self.num_patches}: the MAE loss is defined on removed patches only")
         latent, mask, ids_restore = self.forward_encoder(imgs, mask_ratio, generator=generator)
         pred = self.forward_decoder(latent, ids_restore)
         target = patchify(imgs, self.config.patch_size)
-        loss = masked_patch_loss(pred, target, mask, norm_pix=self.config.norm_pix_loss)
+        # the mask is valid by construction: skip the checks that would sync a GPU every batch
+        loss = masked_patch_loss(pred, target, mask, norm_pix=self.config.norm_pix_loss,
+                                 validate=False)
         return MAEOutput(loss=loss, pred=pred, mask=mask, ids_restore=ids_restore, latent=latent)
 
     @torch.no_grad()

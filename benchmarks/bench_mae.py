@@ -11,8 +11,8 @@ mask ratio. Timed: one training step of the *encoder alone* (forward, a scalar l
 output, backward), after a warm-up, repetitions interleaved, median kept. FLOPs of the forward
 pass come from ``torch.utils.flop_counter``.
 
-Output: ``encoder_flops_ratio: 3.11x`` (BERT-style / MAE), ``encoder_time_ratio: 3.4x``, then
-absolute medians in ms. ``--size full`` (4×4 patches, L = 49, a 192-wide, 8-block ViT) is the
+Output: ``encoder_flops_ratio: 3.84x`` (BERT-style / MAE), ``encoder_time_ratio: 3.87x`` (the
+full size on this project's 2-core CPU), then absolute medians in ms. ``--size full`` (4×4 patches, L = 49, a 192-wide, 8-block ViT) is the
 configuration of the full mode; ``quick`` is the CPU model of the pages (7×7 patches, L = 16).
 """
 

@@ -242,3 +242,8 @@ def test_checkpoint_round_trip_and_config_mismatch(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), m2.state_dict().values()))
     with pytest.raises(ValueError):
         aebook.load_checkpoint(path, small(decoder_depth=2))
+
+
+def test_forward_refuses_a_ratio_that_removes_no_patch():
+    with pytest.raises(ValueError, match="removes no patch"):
+        small()(IMGS, 0.0)

@@ -29,7 +29,7 @@ from torch import nn
 from ..config import get_mode, seed_everything
 from ..data import Split
 from ..losses import mae_loss
-from ..mae import MAEConfig, MaskedAutoencoder
+from ..mae import MAEConfig, MaskedAutoencoder, as_images
 from ..train import fit
 from ._base import _CONFIGS, _check_seed, cached, config_for, mnist_data
 
@@ -63,9 +63,6 @@ class MAEExperimentConfig:
     sweep_model: dict = field(default_factory=dict, hash=False)
     sweep_batch_size: int = 64
 
-    def __hash__(self) -> int:
-        return hash((tuple(sorted(self.model.items())), self.epochs, self.mask_ratio))
-
 
 _SMALL = dict(img_size=28, patch_size=7, in_chans=1, embed_dim=48, depth=3, num_heads=4,
               decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=4, mlp_ratio=2.0)
@@ -92,7 +89,7 @@ _CONFIGS["full"].update({
 
 
 def _images(data: Split) -> tuple[Tensor, Tensor]:
-    return data.x_train.reshape(-1, 1, 28, 28), data.x_test.reshape(-1, 1, 28, 28)
+    return as_images(data.x_train, 28), as_images(data.x_test, 28)
 
 
 def _new_model(c: MAEExperimentConfig, seed: int, **over) -> MaskedAutoencoder:

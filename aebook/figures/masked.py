@@ -100,20 +100,19 @@ def fig19_5(lang: str | None = None, mode: str | None = None):
     configuration of :func:`aebook.experiments.mae_pretrain`: a held-out digit, a real random
     mask at r = 0.75, and the prediction of the trained model for the removed patches."""
     from ..experiments import mae_pretrain, mnist_data
-    from ..mae import patchify, random_masking, unpatchify
+    from ..mae import unpatchify
 
     lang = resolve_lang(lang)
     res = mae_pretrain(mode=mode)
     c = res.model.config
     grid, L, r = c.grid, c.num_patches, res.config.mask_ratio
     x = mnist_data(mode).x_test[:1].reshape(1, 1, c.img_size, c.img_size)
-    _, mask, _ = random_masking(1, L, r, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
-        latent, _, ids_restore = res.model.forward_encoder(x, r, generator=torch.Generator().manual_seed(3))
+        latent, mask, ids_restore = res.model.forward_encoder(
+            x, r, generator=torch.Generator().manual_seed(3))
         pred = unpatchify(res.model.forward_decoder(latent, ids_restore), c.patch_size).clamp(0, 1)
     img, pimg, m = x[0, 0].numpy(), pred[0, 0].numpy(), mask[0].numpy()
-    K = int((m == 0).sum())
-    assert patchify(x, c.patch_size).shape[1] == L
+    K = latent.shape[1] - 1  # the encoder's tokens, class token aside
     fig, ax = plt.subplots(figsize=(12.5, 4.2))
     ax.set_xlim(0, 12.5)
     ax.set_ylim(0, 4.2)
