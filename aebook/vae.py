@@ -332,6 +332,8 @@ class LinearGaussianModel:
     * ``log_px(x)``: ln N(x | b, W Wᵀ + σ² I), ``(N,)``.
     * ``posterior(x)``: p(z | x) = N(m, S) with S = (I + WᵀW/σ²)⁻¹, m = S Wᵀ (x − b)/σ²;
       returns ``(m: (N, M), S: (M, M))`` (S is the same for every x).
+    * ``elbo(x, mu, logvar)``, ``kl_to_posterior(x, mu, logvar)``: both sides of (19.6) for
+      any diagonal Gaussian q, in closed form; ``best_diagonal(x)``: the best such q.
     * ``as_vae()``: the same model as a :class:`VAE` whose decoder is the linear map with
       variance σ², and whose encoder outputs the exact posterior — so its ELBO equals ln p(x)
       with zero Monte Carlo variance.
@@ -363,6 +365,46 @@ class LinearGaussianModel:
         S = torch.linalg.inv(torch.eye(self.M, dtype=torch.float64) + self.W.T @ self.W / self.sigma**2)
         m = (x - self.b) @ self.W @ S / self.sigma**2  # S symmetric
         return m, S
+
+    def _q(self, x: Tensor, mu: Tensor, logvar: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        x = _check_x(x, self.D).to(torch.float64)
+        mu, logvar = mu.to(torch.float64), logvar.to(torch.float64)
+        if mu.shape != (x.shape[0], self.M) or logvar.shape != mu.shape:
+            raise ValueError(f"mu and logvar must have shape (N={x.shape[0]}, M={self.M}), got "
+                             f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
+        return x, mu, logvar
+
+    def elbo(self, x: Tensor, mu: Tensor, logvar: Tensor) -> dict[str, Tensor]:
+        """The ELBO (19.14) of q(z | x_n) = N(μ_n, diag exp(logvar_n)), in closed form (no
+        sampling), per point ``(N,)``: ``"recon"`` = E_q[ln p(x_n | z)]
+        = −(D/2) ln 2πσ² − (‖x_n − W μ_n − b‖² + Σ_j σ_j² ‖w_j‖²) / 2σ², ``"kl"`` by
+        :func:`kl_std_normal`, and ``"elbo"`` = recon − kl."""
+        x, mu, logvar = self._q(x, mu, logvar)
+        r = x - mu @ self.W.T - self.b
+        spread = logvar.exp() @ self.W.pow(2).sum(0)
+        recon = (-0.5 * self.D * (_LOG2PI + 2 * math.log(self.sigma))
+                 - (r.pow(2).sum(1) + spread) / (2 * self.sigma**2))
+        kl = kl_std_normal(mu, logvar)
+        return {"elbo": recon - kl, "recon": recon, "kl": kl}
+
+    def kl_to_posterior(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
+        """KL(q(z | x_n) ‖ p(z | x_n)) for the diagonal Gaussian q above, in closed form from
+        the exact posterior N(m_n, S), ``(N,)``. Equals ln p(x_n) − ELBO_n (19.6)."""
+        x, mu, logvar = self._q(x, mu, logvar)
+        m, S = self.posterior(x)
+        P = torch.linalg.inv(S)
+        d = mu - m
+        return 0.5 * (torch.diagonal(P) @ logvar.exp().T + ((d @ P) * d).sum(1) - self.M
+                      + torch.logdet(S) - logvar.sum(1))
+
+    def best_diagonal(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The diagonal Gaussian q closest to the posterior in KL(q ‖ p(z | x)): the posterior
+        mean, and variances 1 / diag(S⁻¹) (the posterior *precisions*' diagonal, not S's).
+        Returns ``(mu: (N, M), logvar: (N, M))``. No diagonal q does better, so
+        ``kl_to_posterior`` at this q is the gap that the Gaussian family itself leaves."""
+        m, S = self.posterior(x)
+        logvar = -torch.log(torch.diagonal(torch.linalg.inv(S)))
+        return m, logvar.expand_as(m).clone()
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
         z = torch.randn(_pos_int(n, "n"), self.M, generator=generator, dtype=torch.float64)

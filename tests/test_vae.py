@@ -150,3 +150,67 @@ def test_bad_arguments_are_named():
         iwae_bound(linear_model().as_vae(), torch.zeros(1, 5, dtype=F64), 0)
     with pytest.raises(ValueError, match="same shape"):
         kl_std_normal(torch.zeros(2), torch.zeros(3))
+
+
+def random_q(lg, n, seed=2):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(n, lg.M, generator=g, dtype=F64) * 2,
+            torch.randn(n, lg.M, generator=g, dtype=F64) * 1.5)
+
+
+def test_log_px_is_elbo_plus_kl_to_the_posterior_for_any_q():
+    # claim 1 of section 19.2, (19.6): exact on both sides, so only rounding separates them
+    lg = linear_model(orthogonal=False)
+    x = data(lg, 200)
+    mu, logvar = random_q(lg, 200)
+    e = lg.elbo(x, mu, logvar)
+    kl = lg.kl_to_posterior(x, mu, logvar)
+    assert torch.allclose(e["elbo"] + kl, lg.log_px(x), atol=1e-10, rtol=0)
+    assert (kl >= 0).all() and (e["elbo"] <= lg.log_px(x)).all()
+    assert torch.allclose(e["elbo"], e["recon"] - e["kl"], atol=1e-12, rtol=0)
+
+
+def test_kl_to_posterior_matches_torch_distributions():
+    lg = linear_model(orthogonal=False)
+    x = data(lg, 5)
+    mu, logvar = random_q(lg, 5)
+    m, S = lg.posterior(x)
+    ref = torch.stack([torch.distributions.kl_divergence(
+        torch.distributions.MultivariateNormal(mu[i], torch.diag(logvar[i].exp())),
+        torch.distributions.MultivariateNormal(m[i], S)) for i in range(5)])
+    assert torch.allclose(lg.kl_to_posterior(x, mu, logvar), ref, atol=1e-10, rtol=0)
+
+
+def test_closed_form_reconstruction_term_agrees_with_monte_carlo():
+    lg = linear_model(orthogonal=False)
+    x = data(lg, 4)
+    mu, logvar = random_q(lg, 4)
+    g = torch.Generator().manual_seed(3)
+    z = VAE.rsample(mu, logvar, 200_000, generator=g)
+    mean = z @ lg.W.T + lg.b
+    lp = -0.5 * (lg.D * math.log(2 * math.pi * lg.sigma**2) + (x - mean).pow(2).sum(-1) / lg.sigma**2)
+    se = lp.std(0) / math.sqrt(z.shape[0])
+    # 5 standard errors: a false alarm has probability < 1e-5 per point
+    assert ((lp.mean(0) - lg.elbo(x, mu, logvar)["recon"]).abs() < 5 * se).all()
+
+
+def test_best_diagonal_q_is_the_closest_and_exact_for_a_diagonal_posterior():
+    lg = linear_model(orthogonal=False)
+    x = data(lg, 6)
+    mb, lb = lg.best_diagonal(x)
+    best = lg.kl_to_posterior(x, mb, lb)
+    assert (best > 1e-3).all()  # correlated posterior: a diagonal q cannot be exact
+    for d_mu, d_lv in ((0.05, 0.0), (0.0, 0.05), (0.0, -0.05), (-0.03, 0.03)):
+        assert (lg.kl_to_posterior(x, mb + d_mu, lb + d_lv) > best).all()
+    ortho = linear_model(orthogonal=True)
+    x = data(ortho, 6)
+    assert ortho.kl_to_posterior(x, *ortho.best_diagonal(x)).abs().max() < 1e-12
+
+
+def test_linear_model_q_arguments_are_checked():
+    lg = linear_model()
+    x = data(lg, 3)
+    with pytest.raises(ValueError, match="mu and logvar must have shape"):
+        lg.elbo(x, torch.zeros(3, 3, dtype=F64), torch.zeros(3, 3, dtype=F64))
+    with pytest.raises(ValueError, match="mu and logvar must have shape"):
+        lg.kl_to_posterior(x, torch.zeros(3, 2, dtype=F64), torch.zeros(2, 2, dtype=F64))
