@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 from .config import Setup, get_mode, pick_device, seed_everything, setup
 from .i18n import get_language, set_language, t
 
-from . import data, figures, glossary, losses, mae, models, noise, pca, score, train, vae  # noqa: E402  (aebook.data.<name>)
+from . import arc, data, figures, glossary, losses, mae, models, noise, pca, score, train, vae  # noqa: E402  (aebook.data.<name>)
 from .data import Split, load, load_digits8, load_mnist5k  # noqa: E402
 from .losses import (  # noqa: E402
     book_error_19_1, book_error_19_3, denoising_error, denoising_loss, l1_activation_penalty, recon_loss,
@@ -24,7 +24,7 @@ __all__ = [
     "__version__",
     "Setup", "get_mode", "pick_device", "seed_everything", "setup",
     "get_language", "set_language", "t",
-    "data", "figures", "glossary", "losses", "mae", "models", "noise", "pca", "score", "train", "vae",
+    "arc", "data", "figures", "glossary", "losses", "mae", "models", "noise", "pca", "score", "train", "vae",
     "book_error_19_1", "book_error_19_3", "denoising_error", "denoising_loss", "l1_activation_penalty",
     "recon_loss", "reconstruction_error", "sparse_loss", "weight_l2_penalty",
     "Corruption", "gaussian_noise", "mask_noise",
