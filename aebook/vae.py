@@ -11,6 +11,9 @@ estimators of ln p(x), plus a linear-Gaussian model whose answers are exact.
 :class:`VAE`                           encoder + decoder + N(0, I) prior; ``rsample``, ``elbo``,
                                        ``sample``
 :func:`elbo`                           (19.14) by L Monte Carlo samples, terms returned separately
+:func:`vae_loss`                       −(19.19) per point for ``fit``, with optional KL weight β
+                                       (constant or :func:`beta_schedule`) and free bits
+:func:`kl_per_dim`                     the KL term per latent dimension (posterior collapse)
 :func:`iwae_bound`                     the importance-weighted bound with k samples, batched
 :func:`log_px_prior_sampling`          naive Monte Carlo ln p(x) with z ~ p(z)
 :class:`LinearGaussianModel`           probabilistic PCA: exact ln p(x) and exact posterior
@@ -35,8 +38,8 @@ from torch import nn
 Tensor = torch.Tensor
 
 __all__ = ["BernoulliDecoder", "GaussianDecoder", "GaussianEncoder", "LinearGaussianModel",
-           "LOGVAR_RANGE", "VAE", "VAEOutput", "elbo", "iwae_bound", "kl_std_normal",
-           "log_px_prior_sampling", "vae_loss"]
+           "LOGVAR_RANGE", "VAE", "VAELoss", "VAEOutput", "beta_schedule", "elbo", "iwae_bound",
+           "kl_per_dim", "kl_std_normal", "log_px_prior_sampling", "vae_loss"]
 
 #: log σ² is clamped to this range by the ``"exp"`` parameterisation: exp(20) ≈ 4.9e8 cannot
 #: overflow float32 and exp(−30) ≈ 9e−14 keeps ln σ² finite.
@@ -264,18 +267,93 @@ def elbo(model: VAE, x: Tensor, n_samples: int = 1, *, analytic_kl: bool = True,
     return {"elbo": recon - kl, "recon": recon, "kl": kl}
 
 
-def vae_loss(n_samples: int = 1):
+def kl_per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
+    """The terms of :func:`kl_std_normal` before the sum over j: ½(μ_j² + σ_j² − 1 − ln σ_j²),
+    shape of ``mu``. Their batch mean per dimension shows which latent units carry information
+    and which have collapsed onto the prior (KL_j ≈ 0)."""
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+                         f"{tuple(logvar.shape)}")
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def _nonneg(v: Any, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    return float(v)
+
+
+def beta_schedule(kind: str = "constant", *, beta: float = 1.0, warmup: int = 10,
+                  cycle: int = 10, ratio: float = 0.5):
+    """β as a function of the epoch (0-based), for the KL weight of :func:`vae_loss`.
+
+    * ``"constant"``: β at every epoch (β = 1 is the ELBO; β > 1 is the β-VAE of Higgins et al.
+      2017).
+    * ``"linear"``: warm-up from 0 to β over ``warmup`` epochs (Bowman et al. 2016; Sønderby
+      et al. 2016), then β.
+    * ``"cyclic"``: repeated warm-ups (Fu et al. 2019): in each cycle of ``cycle`` epochs, β rises
+      linearly over the first ``ratio`` of the cycle and then stays at β.
+    """
+    b = _nonneg(beta, "beta")
+    if kind == "constant":
+        return lambda epoch: b
+    w = _pos_int(warmup, "warmup")
+    if kind == "linear":
+        return lambda epoch: b * min(1.0, epoch / w)
+    if kind == "cyclic":
+        c = _pos_int(cycle, "cycle")
+        if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 < ratio <= 1:
+            raise ValueError(f"ratio must be in (0, 1], got {ratio!r}")
+        rise = ratio * c
+        return lambda epoch: b * min(1.0, (epoch % c) / rise)
+    raise ValueError(f"kind must be 'constant', 'linear' or 'cyclic', got {kind!r}")
+
+
+class VAELoss:
     """A training loss for :func:`aebook.train.fit`: the negative ELBO averaged over the batch
-    (the book's (19.19) with the sign flipped for minimisation); logs ``recon`` (−E_q ln p(x|z))
-    and ``kl`` separately."""
-    S = _pos_int(n_samples, "n_samples")
+    (the book's (19.19) with the sign flipped for minimisation), optionally with a weighted and
+    floored KL term::
 
-    def loss_fn(model: VAE, batch: tuple) -> dict[str, Tensor]:
-        terms = elbo(model, batch[0], S)
-        return {"loss": -terms["elbo"].mean(), "recon": -terms["recon"].mean(),
-                "kl": terms["kl"].mean()}
+        loss = −E_q[ln p(x|z)] + β · Σ_j max(λ, KL_j)     (KL_j averaged over the batch)
 
-    return loss_fn
+    β = 1 and λ = 0 (the defaults) give exactly −(19.19)/N. ``beta`` is a number or a schedule
+    ``epoch -> β`` (:func:`beta_schedule`); with a schedule, pass ``loss.callback`` to
+    ``fit(callbacks=[...])`` so that β follows the epochs. ``free_bits`` λ ≥ 0 (Kingma et al.
+    2016) stops pushing a latent dimension toward the prior once its KL is below λ nats.
+
+    Logs ``recon`` (−E_q ln p(x|z)), ``kl`` (the true KL, unweighted and unfloored) and ``beta``.
+    """
+
+    def __init__(self, n_samples: int = 1, *, beta=1.0, free_bits: float = 0.0):
+        self.n_samples = _pos_int(n_samples, "n_samples")
+        self.schedule = beta if callable(beta) else beta_schedule("constant", beta=beta)
+        self.free_bits = _nonneg(free_bits, "free_bits")
+        self.beta = float(self.schedule(0))
+
+    def callback(self, epoch: int, history: Any = None, model: Any = None) -> bool:
+        """For ``fit(callbacks=[...])``: after (1-based) epoch ``epoch``, use the schedule's β for
+        the next one."""
+        self.beta = float(self.schedule(epoch))
+        return False
+
+    def __call__(self, model: VAE, batch: tuple) -> dict[str, Tensor]:
+        x = _check_x(batch[0], model.D)
+        mu, logvar = model.encoder(x)
+        z = model.rsample(mu, logvar, self.n_samples)
+        recon = model.log_joint_terms(x, z)[0].mean(0)
+        kl = kl_std_normal(mu, logvar)
+        if self.free_bits > 0:
+            penalty = kl_per_dim(mu, logvar).mean(0).clamp(min=self.free_bits).sum()
+            loss = -recon.mean() + self.beta * penalty
+        else:  # written as −(ℒ_n).mean() so that β = 1 reproduces the plain ELBO bit for bit
+            loss = -(recon - self.beta * kl).mean()
+        return {"loss": loss, "recon": -recon.mean(), "kl": kl.mean().detach(),
+                "beta": torch.tensor(self.beta)}
+
+
+def vae_loss(n_samples: int = 1, *, beta=1.0, free_bits: float = 0.0) -> VAELoss:
+    """The :class:`VAELoss` with these settings (the defaults train by the plain ELBO)."""
+    return VAELoss(n_samples, beta=beta, free_bits=free_bits)
 
 
 def _log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:

@@ -9,9 +9,11 @@ import math
 import pytest
 import torch
 
+import aebook
+
 from aebook.vae import (
     LOGVAR_RANGE, VAE, BernoulliDecoder, GaussianDecoder, GaussianEncoder, LinearGaussianModel,
-    elbo, iwae_bound, kl_std_normal, log_px_prior_sampling, vae_loss,
+    beta_schedule, elbo, iwae_bound, kl_per_dim, kl_std_normal, log_px_prior_sampling, vae_loss,
 )
 
 F64 = torch.float64
@@ -214,3 +216,56 @@ def test_linear_model_q_arguments_are_checked():
         lg.elbo(x, torch.zeros(3, 3, dtype=F64), torch.zeros(3, 3, dtype=F64))
     with pytest.raises(ValueError, match="mu and logvar must have shape"):
         lg.kl_to_posterior(x, torch.zeros(3, 2, dtype=F64), torch.zeros(2, 2, dtype=F64))
+
+
+def test_kl_per_dim_sums_to_the_kl():
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(6, 4, generator=g, dtype=F64), torch.randn(6, 4, generator=g, dtype=F64)
+    assert torch.allclose(kl_per_dim(mu, logvar).sum(-1), kl_std_normal(mu, logvar), atol=1e-14)
+    assert (kl_per_dim(mu, logvar) >= 0).all()
+
+
+def test_beta_schedules():
+    assert [beta_schedule("constant", beta=4.0)(e) for e in (0, 7)] == [4.0, 4.0]
+    lin = beta_schedule("linear", beta=2.0, warmup=4)
+    assert [lin(e) for e in range(6)] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0]
+    cyc = beta_schedule("cyclic", beta=1.0, cycle=4, ratio=0.5)
+    assert [cyc(e) for e in range(9)] == [0.0, 0.5, 1.0, 1.0, 0.0, 0.5, 1.0, 1.0, 0.0]
+    for kwargs, msg in (({"kind": "step"}, "kind must be"), ({"beta": -1.0}, "beta must be"),
+                        ({"kind": "linear", "warmup": 0}, "warmup must be"),
+                        ({"kind": "cyclic", "ratio": 0.0}, "ratio must be in")):
+        with pytest.raises(ValueError, match=msg):
+            beta_schedule(**kwargs)
+
+
+def test_vae_loss_weights_and_floors_the_kl():
+    lg = linear_model(orthogonal=False)
+    vae = lg.as_vae(exact_posterior=True)
+    x = data(lg, 50)
+    plain = vae_loss()
+    torch.manual_seed(0)
+    out1 = plain(vae, (x,))
+    torch.manual_seed(0)
+    e = elbo(vae, x)
+    assert torch.equal(out1["loss"], -e["elbo"].mean())  # β = 1: exactly the ELBO
+    torch.manual_seed(0)
+    out0 = vae_loss(beta=0.0)(vae, (x,))
+    assert torch.allclose(out0["loss"], out0["recon"]) and out0["kl"] > 0  # β = 0: no KL in the loss
+    # free bits: a floor above every dimension's KL leaves no gradient through the KL
+    mu, logvar = vae.encoder(x)
+    floor = float(kl_per_dim(mu, logvar).mean(0).max().detach()) + 1.0
+    loss = vae_loss(beta=1.0, free_bits=floor)
+    torch.manual_seed(0)
+    out = loss(vae, (x,))
+    assert torch.allclose(out["loss"], out["recon"] + lg.M * floor)
+    with pytest.raises(ValueError, match="free_bits must be"):
+        vae_loss(free_bits=-0.1)
+
+
+def test_a_scheduled_beta_follows_the_epochs_in_fit():
+    torch.manual_seed(0)
+    v = VAE(GaussianEncoder(8, 2, hidden=(16,)), BernoulliDecoder(2, 8, hidden=(16,)))
+    x = torch.rand(64, 8, generator=torch.Generator().manual_seed(0))
+    loss = vae_loss(beta=beta_schedule("linear", beta=1.0, warmup=4))
+    h = aebook.fit(v, loss, x, epochs=6, batch_size=32, progress=False, callbacks=[loss.callback])
+    assert [round(b, 6) for b in h.terms["beta"]] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
