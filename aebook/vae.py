@@ -14,6 +14,9 @@ estimators of ln p(x), plus a linear-Gaussian model whose answers are exact.
 :func:`vae_loss`                       −(19.19) per point for ``fit``, with optional KL weight β
                                        (constant or :func:`beta_schedule`) and free bits
 :func:`kl_per_dim`                     the KL term per latent dimension (posterior collapse)
+:func:`encoder_gradient`               ∇_φ of the first term of (19.14): reparameterised or
+                                       score-function (Exercise 19.1) estimate
+:func:`interpolate`, :func:`traverse`  decoded paths through the latent space
 :func:`iwae_bound`                     the importance-weighted bound with k samples, batched
 :func:`log_px_prior_sampling`          naive Monte Carlo ln p(x) with z ~ p(z)
 :class:`LinearGaussianModel`           probabilistic PCA: exact ln p(x) and exact posterior
@@ -38,8 +41,9 @@ from torch import nn
 Tensor = torch.Tensor
 
 __all__ = ["BernoulliDecoder", "GaussianDecoder", "GaussianEncoder", "LinearGaussianModel",
-           "LOGVAR_RANGE", "VAE", "VAELoss", "VAEOutput", "beta_schedule", "elbo", "iwae_bound",
-           "kl_per_dim", "kl_std_normal", "log_px_prior_sampling", "vae_loss"]
+           "LOGVAR_RANGE", "VAE", "VAELoss", "VAEOutput", "beta_schedule", "elbo", "encoder_gradient",
+           "interpolate", "iwae_bound", "kl_per_dim", "kl_std_normal", "log_px_prior_sampling",
+           "traverse", "vae_loss"]
 
 #: log σ² is clamped to this range by the ``"exp"`` parameterisation: exp(20) ≈ 4.9e8 cannot
 #: overflow float32 and exp(−30) ≈ 9e−14 keeps ln σ² finite.
@@ -354,6 +358,64 @@ class VAELoss:
 def vae_loss(n_samples: int = 1, *, beta=1.0, free_bits: float = 0.0) -> VAELoss:
     """The :class:`VAELoss` with these settings (the defaults train by the plain ELBO)."""
     return VAELoss(n_samples, beta=beta, free_bits=free_bits)
+
+
+def encoder_gradient(model: VAE, x: Tensor, n_samples: int = 1, *, estimator: str = "reparam",
+                     baseline: bool = False, generator: torch.Generator | None = None) -> Tensor:
+    """One Monte Carlo estimate of ∇_φ of the first term of (19.14), averaged over the batch,
+    ``E_q[ln p(x | z, w)]``, flattened over the encoder's parameters, ``(P,)``.
+
+    * ``"reparam"``: z = μ + σ ε (19.17) and autograd through z (section 19.2.2).
+    * ``"score"``: the score-function (REINFORCE) estimator of Exercise 19.1 (Williams 1992),
+      ``G(z) ∇_φ ln q(z | x, φ)`` with z held fixed and G(z) = ln p(x | z, w) (the book prints
+      p(x | z, w): errata 4). ``baseline=True`` subtracts the sample mean of G per point (a
+      control variate with L ≥ 2 samples; it is then unbiased up to a factor (L−1)/L on the
+      centred term, so we rescale by L/(L−1)).
+
+    Both are unbiased estimates of the same gradient; their variances differ greatly.
+    """
+    S = _pos_int(n_samples, "n_samples")
+    if estimator not in ("reparam", "score"):
+        raise ValueError(f"estimator must be 'reparam' or 'score', got {estimator!r}")
+    if baseline and (estimator != "score" or S < 2):
+        raise ValueError("baseline=True needs estimator='score' and n_samples >= 2")
+    _check_x(x, model.D)
+    params = [p for p in model.encoder.parameters() if p.requires_grad]
+    mu, logvar = model.encoder(x)
+    if estimator == "reparam":
+        z = model.rsample(mu, logvar, S, generator=generator)
+        objective = model.decoder.log_prob(x, model.decoder(z)).mean()
+    else:
+        with torch.no_grad():
+            z = model.rsample(mu, logvar, S, generator=generator)
+            G = model.decoder.log_prob(x, model.decoder(z))  # (S, N)
+            if baseline:
+                G = (G - G.mean(0, keepdim=True)) * (S / (S - 1))
+        objective = (G * _log_q(z, mu, logvar)).mean()
+    grads = torch.autograd.grad(objective, params)
+    return torch.cat([g.reshape(-1) for g in grads])
+
+
+@torch.no_grad()
+def interpolate(model: VAE, x_a: Tensor, x_b: Tensor, n: int = 8) -> Tensor:
+    """Decoded means along the straight line between the encoder means of ``x_a`` and ``x_b``
+    (each ``(D,)``), ``n`` points including both ends: ``(n, D)``."""
+    n = _pos_int(n, "n")
+    mu, _ = model.encoder(_check_x(torch.stack([x_a, x_b]), model.D, "x_a, x_b"))
+    t = torch.linspace(0, 1, n, dtype=mu.dtype, device=mu.device)[:, None]
+    return model.decoder.mean(model.decoder((1 - t) * mu[0] + t * mu[1]))
+
+
+@torch.no_grad()
+def traverse(model: VAE, x: Tensor, dim: int, values: Tensor) -> Tensor:
+    """Decoded means with latent coordinate ``dim`` of the encoder mean of ``x`` (``(D,)``) set
+    to each of ``values`` (``(n,)``) and the others kept: ``(n, D)``."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not 0 <= dim < model.M:
+        raise ValueError(f"dim must be an int in [0, {model.M}), got {dim!r}")
+    mu, _ = model.encoder(_check_x(x[None], model.D))
+    z = mu.repeat(len(values), 1)
+    z[:, dim] = torch.as_tensor(values, dtype=z.dtype, device=z.device)
+    return model.decoder.mean(model.decoder(z))
 
 
 def _log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:

@@ -269,3 +269,51 @@ def test_a_scheduled_beta_follows_the_epochs_in_fit():
     loss = vae_loss(beta=beta_schedule("linear", beta=1.0, warmup=4))
     h = aebook.fit(v, loss, x, epochs=6, batch_size=32, progress=False, callbacks=[loss.callback])
     assert [round(b, 6) for b in h.terms["beta"]] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+
+
+def test_both_encoder_gradient_estimators_are_unbiased_and_reparam_has_lower_variance():
+    # Exercise 19.1 / claim 2 of issue 7, on the linear-Gaussian model where the expected
+    # log-likelihood, and so its exact gradient, has a closed form
+    from aebook.vae import encoder_gradient
+
+    lg = linear_model(orthogonal=False)
+    vae = lg.as_vae(exact_posterior=True)
+    x = data(lg, 8)
+    params = list(vae.encoder.parameters())
+    exact = torch.autograd.grad(lg.elbo(x, *vae.encoder(x))["recon"].mean(), params)
+    exact = torch.cat([g.reshape(-1) for g in exact])
+    g = torch.Generator().manual_seed(0)
+    est = {k: torch.stack([encoder_gradient(vae, x, 4, estimator=k, generator=g) for _ in range(2000)])
+           for k in ("reparam", "score")}
+    for k, e in est.items():
+        se = e.std(0) / math.sqrt(e.shape[0])
+        assert ((e.mean(0) - exact).abs() < 5 * se + 1e-9).all(), k  # 5 s.e.: unbiased
+    ratio = float(est["score"].var(0).sum() / est["reparam"].var(0).sum())
+    assert ratio > 10, ratio
+    base = torch.stack([encoder_gradient(vae, x, 4, estimator="score", baseline=True, generator=g)
+                        for _ in range(2000)])
+    assert ((base.mean(0) - exact).abs() < 5 * base.std(0) / math.sqrt(2000) + 1e-9).all()
+    assert base.var(0).sum() < est["score"].var(0).sum()  # the baseline reduces the variance
+    with pytest.raises(ValueError, match="estimator must be"):
+        encoder_gradient(vae, x, estimator="pathwise")
+    with pytest.raises(ValueError, match="baseline=True needs"):
+        encoder_gradient(vae, x, 1, estimator="score", baseline=True)
+
+
+def test_interpolation_ends_at_the_two_reconstructions_and_traversal_moves_one_coordinate():
+    from aebook.vae import interpolate, traverse
+
+    lg = linear_model(orthogonal=True)
+    vae = lg.as_vae()
+    x = data(lg, 2)
+    path = interpolate(vae, x[0], x[1], n=5)
+    with torch.no_grad():
+        ends = vae.decoder.mean(vae.decoder(vae.encoder(x)[0]))
+    assert path.shape == (5, lg.D) and torch.allclose(path[[0, -1]], ends, atol=1e-12)
+    assert torch.allclose(path[2], 0.5 * (ends[0] + ends[1]), atol=1e-12)  # linear decoder
+    vals = torch.linspace(-2, 2, 3, dtype=F64)
+    tr = traverse(vae, x[0], 1, vals)
+    # a linear decoder moves along the column w_1 of W, by the change of z_1
+    assert torch.allclose(tr[2] - tr[0], 4.0 * lg.W[:, 1], atol=1e-12)
+    with pytest.raises(ValueError, match=r"dim must be an int in \[0, 2\)"):
+        traverse(vae, x[0], 2, vals)
