@@ -158,6 +158,15 @@ def estimator_variance(k: int = 200, repeats: int = 30, n_points: int = 5,
                              importance_bias=float((imp - exact).mean()))
 
 
+def _maximise(params, objective, steps: int, lr: float) -> None:
+    """``steps`` Adam steps of ascent on the scalar ``objective()`` over ``params``."""
+    opt = torch.optim.Adam(params, lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        (-objective()).backward()
+        opt.step()
+
+
 # -- claim 2: the gap an amortised encoder leaves, on a model where it is exact ----------------
 
 @dataclass(frozen=True, eq=False)
@@ -212,12 +221,7 @@ def amortization_gap(seed: int = 0, steps: int = 1500) -> AmortizationGap:
     for name, hidden in (("linear", ()), ("mlp", (32,))):
         torch.manual_seed(seed)
         enc = GaussianEncoder(D, M, hidden=hidden, activation="tanh").double()
-        opt = torch.optim.Adam(enc.parameters(), lr=1e-2)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = -lg.elbo(x_tr, *enc(x_tr))["elbo"].mean()
-            loss.backward()
-            opt.step()
+        _maximise(enc.parameters(), lambda: lg.elbo(x_tr, *enc(x_tr))["elbo"].mean(), steps, 1e-2)
         enc.eval()
         with torch.no_grad():
             mu, lv = enc(x_te)
@@ -250,11 +254,7 @@ def arc_data(seed: int = 0) -> torch.Tensor:
 def _fit_encoder(model: ArcModel, enc: GaussianEncoder, x: torch.Tensor, steps: int,
                  lr: float = 1e-2) -> GaussianEncoder:
     """The φ step: maximise the mean ELBO over the encoder with w fixed."""
-    opt = torch.optim.Adam(enc.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        (-model.elbo(x, *enc(x))["elbo"].mean()).backward()
-        opt.step()
+    _maximise(enc.parameters(), lambda: model.elbo(x, *enc(x))["elbo"].mean(), steps, lr)
     return enc
 
 
@@ -382,11 +382,7 @@ def arc_em_vs_vae(seed: int = 0, w_start: float = 0.6, em_steps: int = 5,
     with torch.no_grad():
         mu0, lv0 = enc(x)
     mu, lv = mu0.reshape(-1).clone().requires_grad_(), lv0.reshape(-1).clone().requires_grad_()
-    opt = torch.optim.Adam([mu, lv], lr=1e-2)
-    for _ in range(1000):
-        opt.zero_grad()
-        (-model.elbo(x, mu, lv)["elbo"].sum()).backward()
-        opt.step()
+    _maximise([mu, lv], lambda: model.elbo(x, mu, lv)["elbo"].sum(), 1000, 1e-2)
     with torch.no_grad():
         family = float((model.log_px(x) - model.elbo(x, mu, lv)["elbo"]).mean())
     return ArcTraining(em=em, vae_steps=steps, vae_log_px=lp, vae_elbo=el, vae_w=wv,
@@ -442,11 +438,7 @@ def arc_posterior(x_star: tuple[float, float] = (-0.95, 0.05), n_map: int = 161)
         mass = (1.0, 0.0)
     mu = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
     lv = torch.tensor([-2.0], dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([mu, lv], lr=0.05)
-    for _ in range(800):
-        opt.zero_grad()
-        (-model.elbo(xs, mu, lv)["elbo"].sum()).backward()
-        opt.step()
+    _maximise([mu, lv], lambda: model.elbo(xs, mu, lv)["elbo"].sum(), 800, 0.05)
     with torch.no_grad():
         gap = log_px_star - float(model.elbo(xs, mu, lv)["elbo"][0])
         g = torch.linspace(-1.6, 1.6, n_map, dtype=torch.float64)
