@@ -8,8 +8,15 @@ estimators of ln p(x), plus a linear-Gaussian model whose answers are exact.
                                        clamped log-variance or from softplus
 :class:`BernoulliDecoder`              p(x | z, w) with logits (stable ``log_prob``)
 :class:`GaussianDecoder`               p(x | z, w) = N(m(z), σ² I), σ fixed or learned per output
+                                       (a decoder that also outputs a variance)
+:class:`ConvGaussianEncoder`,          the same with convolutions / transposed convolutions,
+:class:`ConvBernoulliDecoder`          for images given flattened
 :class:`VAE`                           encoder + decoder + N(0, I) prior; ``rsample``, ``elbo``,
                                        ``sample``
+:class:`ConditionalVAE`                the class label as an extra input of both networks
+:func:`training_step`                  one step of Algorithm 19.1, written out (errata 2)
+:func:`gradient_flow`                  which network autograd reaches with ``sample`` vs
+                                       ``rsample`` (Figs. 19.10-19.11)
 :func:`elbo`                           (19.14) by L Monte Carlo samples, terms returned separately
 :func:`vae_loss`                       −(19.19) per point for ``fit``, with optional KL weight β
                                        (constant or :func:`beta_schedule`) and free bits
@@ -19,6 +26,8 @@ estimators of ln p(x), plus a linear-Gaussian model whose answers are exact.
 :func:`interpolate`, :func:`traverse`  decoded paths through the latent space
 :func:`iwae_bound`                     the importance-weighted bound with k samples, batched
 :func:`log_px_prior_sampling`          naive Monte Carlo ln p(x) with z ~ p(z)
+:func:`gaussian_entropy`,              the exercises: entropy (19.5), full-covariance
+:func:`tril_factor`, ...               q = N(μ, L Lᵀ) (19.3)
 :class:`LinearGaussianModel`           probabilistic PCA: exact ln p(x) and exact posterior
 =====================================  =========================================================
 
@@ -40,10 +49,12 @@ from torch import nn
 
 Tensor = torch.Tensor
 
-__all__ = ["BernoulliDecoder", "GaussianDecoder", "GaussianEncoder", "LinearGaussianModel",
-           "LOGVAR_RANGE", "VAE", "VAELoss", "VAEOutput", "beta_schedule", "elbo", "encoder_gradient",
-           "interpolate", "iwae_bound", "kl_per_dim", "kl_std_normal", "log_px_prior_sampling",
-           "traverse", "vae_loss"]
+__all__ = ["BernoulliDecoder", "ConditionalVAE", "ConvBernoulliDecoder", "ConvGaussianEncoder",
+           "GaussianDecoder", "GaussianEncoder", "LinearGaussianModel", "LOGVAR_RANGE", "VAE",
+           "VAELoss", "VAEOutput", "beta_schedule", "elbo", "encoder_gradient", "gaussian_entropy",
+           "gradient_flow", "interpolate", "iwae_bound", "kl_full_std_normal", "kl_per_dim",
+           "kl_std_normal", "log_px_prior_sampling", "rsample_full", "training_step", "traverse",
+           "tril_factor", "vae_loss"]
 
 #: log σ² is clamped to this range by the ``"exp"`` parameterisation: exp(20) ≈ 4.9e8 cannot
 #: overflow float32 and exp(−30) ≈ 9e−14 keeps ln σ² finite.
@@ -112,13 +123,14 @@ class GaussianEncoder(nn.Module):
         self.head = nn.Linear(w, 2 * self.M)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.head(self.body(_check_x(x, self.D)))
-        mu, a = h.chunk(2, dim=-1)
-        if self.variance == "exp":
-            logvar = a.clamp(*LOGVAR_RANGE)
-        else:
-            logvar = torch.log(F.softplus(a) + self.min_var)
-        return mu, logvar
+        return _mu_logvar(self.head(self.body(_check_x(x, self.D))), self.variance, self.min_var)
+
+
+def _mu_logvar(h: Tensor, variance: str, min_var: float) -> tuple[Tensor, Tensor]:
+    mu, a = h.chunk(2, dim=-1)
+    if variance == "exp":
+        return mu, a.clamp(*LOGVAR_RANGE)
+    return mu, torch.log(F.softplus(a) + min_var)
 
 
 def _mlp(M: int, D_out: int, hidden: tuple[int, ...], activation: str) -> nn.Sequential:
@@ -132,7 +144,20 @@ def _mlp(M: int, D_out: int, hidden: tuple[int, ...], activation: str) -> nn.Seq
     return nn.Sequential(*layers)
 
 
-class BernoulliDecoder(nn.Module):
+class _BernoulliLikelihood:
+    """``log_prob(x, logits)`` = −BCE-with-logits summed over D (numerically stable for any
+    logit; x need not be binary, as in the usual MNIST practice) and ``mean`` = sigmoid."""
+
+    @staticmethod
+    def log_prob(x: Tensor, logits: Tensor) -> Tensor:
+        return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits),
+                                                   reduction="none").sum(-1)
+
+    def mean(self, logits: Tensor) -> Tensor:
+        return torch.sigmoid(logits)
+
+
+class BernoulliDecoder(_BernoulliLikelihood, nn.Module):
     """p(x | z, w) = Π_i Bern(x_i | sigmoid(logit_i(z))), for data in [0, 1].
 
     ``forward(z) -> logits``; ``log_prob(x, logits)`` = −BCE-with-logits summed over D
@@ -148,14 +173,6 @@ class BernoulliDecoder(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)
-
-    @staticmethod
-    def log_prob(x: Tensor, logits: Tensor) -> Tensor:
-        return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits),
-                                                   reduction="none").sum(-1)
-
-    def mean(self, logits: Tensor) -> Tensor:
-        return torch.sigmoid(logits)
 
 
 class GaussianDecoder(nn.Module):
@@ -192,6 +209,84 @@ class GaussianDecoder(nn.Module):
         return params[0]
 
 
+def _image_shape(image_shape: Any, n_down: int) -> tuple[int, int, int]:
+    try:
+        C, H, W = (int(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"image_shape must be (C, H, W), got {image_shape!r}") from None
+    f = 2 ** n_down
+    if min(C, H, W) < 1 or H % f or W % f:
+        raise ValueError(f"image_shape must be (C, H, W) with H and W divisible by 2**len(channels)"
+                         f" = {f}, got {image_shape!r}")
+    return C, H, W
+
+
+def _channels(channels: Any) -> tuple[int, ...]:
+    channels = tuple(channels)
+    if not channels:
+        raise ValueError("channels must name at least one layer, got ()")
+    return tuple(_pos_int(c, f"channels[{i}]") for i, c in enumerate(channels))
+
+
+class ConvGaussianEncoder(nn.Module):
+    """q(z | x, φ) of (19.13) with a convolutional body, for images given flattened.
+
+    ``x: (N, D)`` with D = C·H·W is viewed as ``(N, C, H, W)``; each entry of ``channels`` adds a
+    4×4 convolution with stride 2 (halving H and W) and a ReLU; a linear head gives μ and the
+    variance parameter as in :class:`GaussianEncoder`. ``forward(x) -> (mu, logvar)``.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int], M: int, channels: tuple[int, ...] = (32, 64),
+                 variance: str = "exp", min_var: float = 1e-6):
+        super().__init__()
+        channels = _channels(channels)
+        self.image_shape = _image_shape(image_shape, len(channels))
+        C, H, W = self.image_shape
+        self.D, self.M = C * H * W, _pos_int(M, "M")
+        if variance not in ("exp", "softplus"):
+            raise ValueError(f"variance must be 'exp' or 'softplus', got {variance!r}")
+        self.variance, self.min_var = variance, float(min_var)
+        layers, c = [], C
+        for ch in channels:
+            layers += [nn.Conv2d(c, ch, 4, stride=2, padding=1), nn.ReLU()]
+            c = ch
+        self.body = nn.Sequential(*layers, nn.Flatten())
+        f = 2 ** len(channels)
+        self.head = nn.Linear(c * (H // f) * (W // f), 2 * self.M)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        x = _check_x(x, self.D)
+        h = self.head(self.body(x.reshape(-1, *self.image_shape)))
+        return _mu_logvar(h, self.variance, self.min_var)
+
+
+class ConvBernoulliDecoder(_BernoulliLikelihood, nn.Module):
+    """p(x | z, w) with transposed convolutions: z → linear → ``(channels[0], H/f, W/f)`` → one
+    4×4 transposed convolution with stride 2 per entry of ``channels`` (doubling H and W; the
+    last one outputs C channels of logits). ``forward(z: (..., M)) -> logits (..., D)``, so it
+    plugs into :class:`VAE` like :class:`BernoulliDecoder`.
+    """
+
+    def __init__(self, M: int, image_shape: tuple[int, int, int], channels: tuple[int, ...] = (64, 32)):
+        super().__init__()
+        channels = _channels(channels)
+        self.image_shape = _image_shape(image_shape, len(channels))
+        C, H, W = self.image_shape
+        self.M, self.D = _pos_int(M, "M"), C * H * W
+        f = 2 ** len(channels)
+        self._start = (channels[0], H // f, W // f)
+        self.fc = nn.Sequential(nn.Linear(self.M, channels[0] * (H // f) * (W // f)), nn.ReLU())
+        layers = []
+        for c_in, c_out in zip(channels, channels[1:] + (C,)):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        self.net = nn.Sequential(*layers[:-1])  # no ReLU on the logits
+
+    def forward(self, z: Tensor) -> Tensor:
+        lead = z.shape[:-1]
+        h = self.fc(z.reshape(-1, self.M)).reshape(-1, *self._start)
+        return self.net(h).reshape(*lead, self.D)
+
+
 @dataclass(frozen=True, eq=False)
 class VAEOutput:
     """``forward``'s result: ``mu``, ``logvar`` of q (``(N, M)``), one reparameterised sample
@@ -209,9 +304,13 @@ class VAE(nn.Module):
 
     ``rsample(mu, logvar, S)`` draws z = μ + σ ε with ε ~ N(0, I) (19.17), shape ``(S, N, M)``
     (the *correct* form; the book's (19.18) and Algorithm 19.1 print μ ε + σ², errata 2).
+    ``encode(x)`` and ``decode(z)`` are the two networks; every function of this module goes
+    through them, so that :class:`ConditionalVAE` only has to override these two.
     """
 
-    def __init__(self, encoder: GaussianEncoder, decoder: BernoulliDecoder | GaussianDecoder):
+    n_classes = 0
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module):
         super().__init__()
         if encoder.M != decoder.M or encoder.D != decoder.D:
             raise ValueError(f"encoder (D={encoder.D}, M={encoder.M}) and decoder "
@@ -227,25 +326,106 @@ class VAE(nn.Module):
                           device=generator.device if generator is not None else mu.device)
         return mu + (0.5 * logvar).exp() * eps.to(mu.device)
 
-    def forward(self, x: Tensor) -> VAEOutput:
-        mu, logvar = self.encoder(x)
+    def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(mu, logvar)`` of q(z | x), each ``(N, M)``."""
+        if y is not None:
+            raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is "
+                            "unconditional")
+        return self.encoder(_check_x(x, self.D))
+
+    def decode(self, z: Tensor, y: Tensor | None = None) -> Any:
+        """The decoder's parameters of p(x | z) for ``z: (..., M)``."""
+        if y is not None:
+            raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is "
+                            "unconditional")
+        return self.decoder(z)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> VAEOutput:
+        mu, logvar = self.encode(x, y)
         z = self.rsample(mu, logvar)[0]
-        params = self.decoder(z)
+        params = self.decode(z, y)
         return VAEOutput(mu=mu, logvar=logvar, z=z, params=params, recon=self.decoder.mean(params))
 
     @torch.no_grad()
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` new data points: z ~ N(0, I), then the decoder's mean, ``(n, D)``."""
+    def sample(self, n: int, *, y: Any = None, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` new data points: z ~ N(0, I), then the decoder's mean, ``(n, D)``. A
+        :class:`ConditionalVAE` needs ``y``: one class for all, or ``(n,)`` labels."""
         p = next(self.parameters())
         z = torch.randn(_pos_int(n, "n"), self.M, generator=generator, dtype=p.dtype,
                         device=generator.device if generator is not None else p.device).to(p.device)
-        return self.decoder.mean(self.decoder(z))
+        return self.decoder.mean(self.decode(z, self._labels_for_sampling(y, n)))
 
-    def log_joint_terms(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+    def _labels_for_sampling(self, y: Any, n: int) -> Tensor | None:
+        if y is not None:
+            raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is "
+                            "unconditional")
+        return None
+
+    def log_joint_terms(self, x: Tensor, z: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``ln p(x | z)`` and ``ln p(z)`` for ``z: (S, N, M)``, each ``(S, N)``."""
-        log_px_z = self.decoder.log_prob(x, self.decoder(z))
+        log_px_z = self.decoder.log_prob(x, self.decode(z, y))
         log_pz = -0.5 * (_LOG2PI + z.pow(2)).sum(-1)
         return log_px_z, log_pz
+
+
+class ConditionalVAE(VAE):
+    """A conditional VAE (Sohn et al. 2015; section 19.2.2): the class label y, one-hot, is an
+    extra input of both networks, q(z | x, y, φ) and p(x | z, y, w), with p(z) = N(0, I).
+
+    ``encoder`` takes D + K inputs and ``decoder`` M + K, for K = ``n_classes``; :meth:`mlp`
+    builds such a pair. Labels ``y`` are integer tensors ``(N,)`` with values in [0, K); every
+    function of this module that takes a VAE takes them as ``y=``, and ``fit`` passes them from
+    ``(x, y)`` batches to :class:`VAELoss`. ``sample(n, y=c)`` draws digits of class c.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, n_classes: int):
+        nn.Module.__init__(self)
+        K = _pos_int(n_classes, "n_classes")
+        if encoder.D != decoder.D + K or decoder.M != encoder.M + K:
+            raise ValueError(f"a ConditionalVAE with n_classes={K} needs encoder inputs D + K and "
+                             f"decoder inputs M + K; got encoder (D={encoder.D}, M={encoder.M}) "
+                             f"and decoder (D={decoder.D}, M={decoder.M})")
+        self.encoder, self.decoder = encoder, decoder
+        self.D, self.M, self.n_classes = decoder.D, encoder.M, K
+
+    @classmethod
+    def mlp(cls, D: int, M: int, n_classes: int, hidden: tuple[int, ...] | int = (400,)) -> ConditionalVAE:
+        """The MLP cVAE: :class:`GaussianEncoder` (D + K → hidden → M) and
+        :class:`BernoulliDecoder` (M + K → hidden → D)."""
+        K = _pos_int(n_classes, "n_classes")
+        return cls(GaussianEncoder(D + K, M, hidden), BernoulliDecoder(M + K, D, hidden), K)
+
+    def one_hot(self, y: Any, n: int) -> Tensor:
+        if not isinstance(y, Tensor) or y.dtype in (torch.bool,) or y.is_floating_point() \
+                or y.is_complex():
+            raise TypeError(f"y must be an integer torch.Tensor of class labels, got "
+                            f"{getattr(y, 'dtype', type(y).__name__)}")
+        if y.shape != (n,):
+            raise ValueError(f"y must have shape (N,) = ({n},), got {tuple(y.shape)}")
+        if n and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
+            raise ValueError(f"y must hold labels in [0, {self.n_classes}), got values in "
+                             f"[{int(y.min())}, {int(y.max())}]")
+        p = next(self.parameters())
+        return F.one_hot(y.to(p.device), self.n_classes).to(p.dtype)
+
+    def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if y is None:
+            raise TypeError("a ConditionalVAE needs the class labels y")
+        x = _check_x(x, self.D)
+        return self.encoder(torch.cat([x, self.one_hot(y, x.shape[0])], -1))
+
+    def decode(self, z: Tensor, y: Tensor | None = None) -> Any:
+        if y is None:
+            raise TypeError("a ConditionalVAE needs the class labels y")
+        c = self.one_hot(y, z.shape[-2] if z.ndim >= 2 else 1).expand(*z.shape[:-1], self.n_classes)
+        return self.decoder(torch.cat([z, c], -1))
+
+    def _labels_for_sampling(self, y: Any, n: int) -> Tensor:
+        if isinstance(y, numbers.Integral) and not isinstance(y, bool):
+            y = torch.full((n,), int(y), dtype=torch.long)
+        if y is None:
+            raise TypeError("a ConditionalVAE needs y to sample: one class label or (n,) labels")
+        return y
 
 
 def _log_q(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
@@ -253,19 +433,19 @@ def _log_q(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
 
 
 def elbo(model: VAE, x: Tensor, n_samples: int = 1, *, analytic_kl: bool = True,
-         generator: torch.Generator | None = None) -> dict[str, Tensor]:
+         y: Tensor | None = None, generator: torch.Generator | None = None) -> dict[str, Tensor]:
     """The ELBO (19.14) per data point, by ``n_samples`` = L reparameterised samples::
 
         ℒ_n = E_q[ln p(x_n | z)] − KL(q(z | x_n) ‖ p(z))  ≈  (1/L) Σ_l ln p(x_n | z_l) − KL
 
     Returns a dict of ``(N,)`` tensors: ``"elbo"``, ``"recon"`` (the first term, the expected
     log-likelihood) and ``"kl"`` (the second; closed form by :func:`kl_std_normal`, or its
-    Monte Carlo estimate with ``analytic_kl=False``).
+    Monte Carlo estimate with ``analytic_kl=False``). ``y``: labels, for a
+    :class:`ConditionalVAE` only.
     """
-    _check_x(x, model.D)
-    mu, logvar = model.encoder(x)
+    mu, logvar = model.encode(x, y)
     z = model.rsample(mu, logvar, n_samples, generator=generator)
-    log_px_z, log_pz = model.log_joint_terms(x, z)
+    log_px_z, log_pz = model.log_joint_terms(x, z, y)
     recon = log_px_z.mean(0)
     kl = kl_std_normal(mu, logvar) if analytic_kl else (_log_q(z, mu, logvar) - log_pz).mean(0)
     return {"elbo": recon - kl, "recon": recon, "kl": kl}
@@ -326,6 +506,7 @@ class VAELoss:
     2016) stops pushing a latent dimension toward the prior once its KL is below λ nats.
 
     Logs ``recon`` (−E_q ln p(x|z)), ``kl`` (the true KL, unweighted and unfloored) and ``beta``.
+    For a :class:`ConditionalVAE`, train on ``(x, y)`` pairs: the labels are ``batch[1]``.
     """
 
     def __init__(self, n_samples: int = 1, *, beta=1.0, free_bits: float = 0.0):
@@ -342,9 +523,10 @@ class VAELoss:
 
     def __call__(self, model: VAE, batch: tuple) -> dict[str, Tensor]:
         x = _check_x(batch[0], model.D)
-        mu, logvar = model.encoder(x)
+        y = _batch_labels(model, batch)
+        mu, logvar = model.encode(x, y)
         z = model.rsample(mu, logvar, self.n_samples)
-        recon = model.log_joint_terms(x, z)[0].mean(0)
+        recon = model.log_joint_terms(x, z, y)[0].mean(0)
         kl = kl_std_normal(mu, logvar)
         if self.free_bits > 0:
             penalty = kl_per_dim(mu, logvar).mean(0).clamp(min=self.free_bits).sum()
@@ -355,13 +537,22 @@ class VAELoss:
                 "beta": torch.tensor(self.beta)}
 
 
+def _batch_labels(model: VAE, batch: tuple) -> Tensor | None:
+    if not model.n_classes:
+        return None
+    if len(batch) < 2:
+        raise ValueError("a ConditionalVAE trains on (x, y) pairs: pass fit(model, loss, (x, y))")
+    return batch[1]
+
+
 def vae_loss(n_samples: int = 1, *, beta=1.0, free_bits: float = 0.0) -> VAELoss:
     """The :class:`VAELoss` with these settings (the defaults train by the plain ELBO)."""
     return VAELoss(n_samples, beta=beta, free_bits=free_bits)
 
 
 def encoder_gradient(model: VAE, x: Tensor, n_samples: int = 1, *, estimator: str = "reparam",
-                     baseline: bool = False, generator: torch.Generator | None = None) -> Tensor:
+                     baseline: bool = False, y: Tensor | None = None,
+                     generator: torch.Generator | None = None) -> Tensor:
     """One Monte Carlo estimate of ∇_φ of the first term of (19.14), averaged over the batch,
     ``E_q[ln p(x | z, w)]``, flattened over the encoder's parameters, ``(P,)``.
 
@@ -379,16 +570,15 @@ def encoder_gradient(model: VAE, x: Tensor, n_samples: int = 1, *, estimator: st
         raise ValueError(f"estimator must be 'reparam' or 'score', got {estimator!r}")
     if baseline and (estimator != "score" or S < 2):
         raise ValueError("baseline=True needs estimator='score' and n_samples >= 2")
-    _check_x(x, model.D)
     params = [p for p in model.encoder.parameters() if p.requires_grad]
-    mu, logvar = model.encoder(x)
+    mu, logvar = model.encode(x, y)
     if estimator == "reparam":
         z = model.rsample(mu, logvar, S, generator=generator)
-        objective = model.decoder.log_prob(x, model.decoder(z)).mean()
+        objective = model.decoder.log_prob(x, model.decode(z, y)).mean()
     else:
         with torch.no_grad():
             z = model.rsample(mu, logvar, S, generator=generator)
-            G = model.decoder.log_prob(x, model.decoder(z))  # (S, N)
+            G = model.decoder.log_prob(x, model.decode(z, y))  # (S, N)
             if baseline:
                 G = (G - G.mean(0, keepdim=True)) * (S / (S - 1))
         objective = (G * _log_q(z, mu, logvar)).mean()
@@ -396,14 +586,123 @@ def encoder_gradient(model: VAE, x: Tensor, n_samples: int = 1, *, estimator: st
     return torch.cat([g.reshape(-1) for g in grads])
 
 
+def training_step(model: VAE, optimizer: torch.optim.Optimizer, x: Tensor, n_samples: int = 1, *,
+                  y: Tensor | None = None, generator: torch.Generator | None = None) -> dict[str, float]:
+    """One step of the book's Algorithm 19.1 on a minibatch ``x: (N, D)``, written out line by
+    line (``fit`` with :class:`VAELoss` does the same with more bookkeeping)::
+
+        μ, ln σ² = encoder(x_n)                           forward through the encoder (19.13)
+        ε^(l) ~ N(0, I),  z^(l) = μ + σ ⊙ ε^(l)           (19.17)-(19.18), corrected (errata 2)
+        ℒ = Σ_n { (1/L) Σ_l ln p(x_n | z^(l)) − KL_n }     (19.19), KL in closed form (19.15)
+        w, φ ← step along ∇ℒ                             ascent on ℒ = descent on −ℒ
+
+    The optimiser minimises −ℒ/N (the mean over the minibatch, so the step size does not
+    depend on N). Returns the minibatch means of ``elbo``, ``recon`` = E_q ln p(x|z) and ``kl``.
+    """
+    L = _pos_int(n_samples, "n_samples")
+    mu, logvar = model.encode(x, y)                          # encoder forward pass
+    sigma = torch.exp(0.5 * logvar)
+    eps = torch.randn((L, *mu.shape), generator=generator, dtype=mu.dtype,
+                      device=generator.device if generator is not None else mu.device).to(mu.device)
+    z = mu + sigma * eps                                     # z = μ + σ ε, not μ ε + σ²
+    log_px_z = model.decoder.log_prob(x, model.decode(z, y))  # decoder forward, (L, N)
+    recon = log_px_z.mean(0)                                 # (1/L) Σ_l ln p(x_n | z^(l))
+    kl = kl_std_normal(mu, logvar)                           # closed form, ≥ 0
+    elbo_n = recon - kl                                      # ℒ_n
+    optimizer.zero_grad()
+    (-elbo_n.mean()).backward()                              # gradients for w and φ at once
+    optimizer.step()
+    with torch.no_grad():
+        return {"elbo": float(elbo_n.mean()), "recon": float(recon.mean()), "kl": float(kl.mean())}
+
+
+def gradient_flow(model: VAE, x: Tensor, *, reparameterize: bool, term: str = "recon",
+                  y: Tensor | None = None, generator: torch.Generator | None = None) -> dict[str, float | None]:
+    """What autograd delivers to each network from one sampled ELBO (Figs. 19.10 and 19.11).
+
+    With ``reparameterize=False`` z is drawn as a plain sample (``Normal(μ, σ).sample()``, a
+    constant as far as autograd knows); with ``True`` as z = μ + σ ε (``rsample``). ``term``
+    chooses the objective: ``"recon"`` (the first term of (19.14), the Monte Carlo one) or
+    ``"elbo"`` (recon − KL, with the KL in closed form). Returns the gradient norms
+    ``{"encoder": ..., "decoder": ...}``, where ``None`` means no gradient reached that network
+    at all (autograd found no path), which is different from a zero gradient.
+    """
+    if term not in ("recon", "elbo"):
+        raise ValueError(f"term must be 'recon' or 'elbo', got {term!r}")
+    mu, logvar = model.encode(x, y)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    if reparameterize:
+        z = q.rsample() if generator is None else model.rsample(mu, logvar, generator=generator)[0]
+    else:
+        z = q.sample() if generator is None else model.rsample(mu, logvar, generator=generator)[0].detach()
+    objective = model.decoder.log_prob(x, model.decode(z, y))
+    if term == "elbo":
+        objective = objective - kl_std_normal(mu, logvar)
+    out: dict[str, float | None] = {}
+    for name, net in (("encoder", model.encoder), ("decoder", model.decoder)):
+        params = [p for p in net.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(objective.mean(), params, retain_graph=True, allow_unused=True)
+        got = [g for g in grads if g is not None]
+        out[name] = float(torch.sqrt(sum(g.pow(2).sum() for g in got))) if got else None
+    return out
+
+
+def gaussian_entropy(logvar: Tensor) -> Tensor:
+    """H[N(μ, diag σ²)] = ½ Σ_j (1 + ln 2π + ln σ_j²), per row (Exercise 19.5)."""
+    return 0.5 * (1.0 + _LOG2PI + logvar).sum(-1)
+
+
+def tril_factor(raw: Tensor, M: int, *, diagonal: str = "exp") -> Tensor:
+    """A lower-triangular L with a positive diagonal from M(M+1)/2 unconstrained numbers per row
+    (Exercise 19.3): the encoder of a full-covariance q(z | x) = N(μ, L Lᵀ) outputs ``raw``;
+    the off-diagonal entries are used as they are and the diagonal goes through ``exp`` (or
+    ``softplus``), so that L is a valid, unique Cholesky factor. ``raw: (..., M(M+1)/2)`` →
+    ``(..., M, M)``."""
+    M = _pos_int(M, "M")
+    if raw.shape[-1] != M * (M + 1) // 2:
+        raise ValueError(f"raw must have M(M+1)/2 = {M * (M + 1) // 2} entries in its last "
+                         f"dimension for M={M}, got {tuple(raw.shape)}")
+    if diagonal not in ("exp", "softplus"):
+        raise ValueError(f"diagonal must be 'exp' or 'softplus', got {diagonal!r}")
+    i, j = torch.tril_indices(M, M, device=raw.device)
+    L = raw.new_zeros(*raw.shape[:-1], M, M)
+    L[..., i, j] = raw
+    d = torch.diagonal(L, dim1=-2, dim2=-1)
+    pos = d.exp() if diagonal == "exp" else F.softplus(d)
+    return L - torch.diag_embed(d) + torch.diag_embed(pos)
+
+
+def rsample_full(mu: Tensor, L: Tensor, n_samples: int = 1, *,
+                 generator: torch.Generator | None = None) -> Tensor:
+    """z = μ + L ε with ε ~ N(0, I) (Exercise 19.3): z ~ N(μ, L Lᵀ). ``mu: (N, M)``,
+    ``L: (N, M, M)`` → ``(S, N, M)``."""
+    S = _pos_int(n_samples, "n_samples")
+    if L.shape != (*mu.shape, mu.shape[-1]):
+        raise ValueError(f"L must have shape {(*mu.shape, mu.shape[-1])} for mu {tuple(mu.shape)}, "
+                         f"got {tuple(L.shape)}")
+    eps = torch.randn((S, *mu.shape), generator=generator, dtype=mu.dtype,
+                      device=generator.device if generator is not None else mu.device).to(mu.device)
+    return mu + (L @ eps.unsqueeze(-1)).squeeze(-1)
+
+
+def kl_full_std_normal(mu: Tensor, L: Tensor) -> Tensor:
+    """KL(N(μ, L Lᵀ) ‖ N(0, I)) = ½ (tr(L Lᵀ) + μᵀμ − M − 2 Σ_j ln L_jj), per row; with a diagonal
+    L it reduces to :func:`kl_std_normal`."""
+    if L.shape != (*mu.shape, mu.shape[-1]):
+        raise ValueError(f"L must have shape {(*mu.shape, mu.shape[-1])} for mu {tuple(mu.shape)}, "
+                         f"got {tuple(L.shape)}")
+    logdiag = torch.log(torch.diagonal(L, dim1=-2, dim2=-1))
+    return 0.5 * (L.pow(2).sum((-2, -1)) + mu.pow(2).sum(-1) - mu.shape[-1] - 2 * logdiag.sum(-1))
+
+
 @torch.no_grad()
 def interpolate(model: VAE, x_a: Tensor, x_b: Tensor, n: int = 8) -> Tensor:
     """Decoded means along the straight line between the encoder means of ``x_a`` and ``x_b``
     (each ``(D,)``), ``n`` points including both ends: ``(n, D)``."""
     n = _pos_int(n, "n")
-    mu, _ = model.encoder(_check_x(torch.stack([x_a, x_b]), model.D, "x_a, x_b"))
+    mu, _ = model.encode(_check_x(torch.stack([x_a, x_b]), model.D, "x_a, x_b"))
     t = torch.linspace(0, 1, n, dtype=mu.dtype, device=mu.device)[:, None]
-    return model.decoder.mean(model.decoder((1 - t) * mu[0] + t * mu[1]))
+    return model.decoder.mean(model.decode((1 - t) * mu[0] + t * mu[1]))
 
 
 @torch.no_grad()
@@ -412,10 +711,10 @@ def traverse(model: VAE, x: Tensor, dim: int, values: Tensor) -> Tensor:
     to each of ``values`` (``(n,)``) and the others kept: ``(n, D)``."""
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not 0 <= dim < model.M:
         raise ValueError(f"dim must be an int in [0, {model.M}), got {dim!r}")
-    mu, _ = model.encoder(_check_x(x[None], model.D))
+    mu, _ = model.encode(_check_x(x[None], model.D))
     z = mu.repeat(len(values), 1)
     z[:, dim] = torch.as_tensor(values, dtype=z.dtype, device=z.device)
-    return model.decoder.mean(model.decoder(z))
+    return model.decoder.mean(model.decode(z))
 
 
 def _log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:
@@ -423,7 +722,7 @@ def _log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:
 
 
 @torch.no_grad()
-def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500,
+def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500, y: Tensor | None = None,
                generator: torch.Generator | None = None) -> Tensor:
     """The importance-weighted bound (Burda et al. 2016) per point, ``(N,)``::
 
@@ -433,14 +732,13 @@ def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500,
     ``batch_k`` (memory ∝ batch_k · N · D), combined exactly with a running log-sum-exp.
     """
     k = _pos_int(k, "k")
-    _check_x(x, model.D)
-    mu, logvar = model.encoder(x)
+    mu, logvar = model.encode(x, y)
     acc = None
     done = 0
     while done < k:
         s = min(_pos_int(batch_k, "batch_k"), k - done)
         z = model.rsample(mu, logvar, s, generator=generator)
-        log_px_z, log_pz = model.log_joint_terms(x, z)
+        log_px_z, log_pz = model.log_joint_terms(x, z, y)
         lw = torch.logsumexp(log_px_z + log_pz - _log_q(z, mu, logvar), dim=0)
         acc = lw if acc is None else torch.logaddexp(acc, lw)
         done += s
@@ -460,7 +758,7 @@ def log_px_prior_sampling(model: VAE, x: Tensor, k: int, *, batch_k: int = 500,
         s = min(_pos_int(batch_k, "batch_k"), k - done)
         z = torch.randn(s, x.shape[0], model.M, generator=generator, dtype=p.dtype,
                         device=generator.device if generator is not None else p.device).to(p.device)
-        lw = torch.logsumexp(model.decoder.log_prob(x, model.decoder(z)), dim=0)
+        lw = torch.logsumexp(model.decoder.log_prob(x, model.decode(z)), dim=0)
         acc = lw if acc is None else torch.logaddexp(acc, lw)
         done += s
     return acc - math.log(k)
