@@ -10,6 +10,8 @@ for a GPU), chosen by :func:`aebook.config.get_mode` from the ``mode`` argument 
 :mod:`.regularized`                19.1.3-19.1.4: sparse and denoising AEs, the score
 :mod:`.masked`                     19.1.5: masked autoencoders
 :mod:`.vae`                        19.2: the VAE on MNIST-5k, estimators of ln p(x)
+:mod:`.variants`                   19.2.2: gradient estimators, β and collapse, cVAE,
+                                   convolutional VAE, a decoder that outputs a variance
 =================================  ==========================================================
 
 Results are cached in-process per mode and seed (:func:`clear_cache` forgets them), so the
@@ -26,5 +28,7 @@ from .masked import *  # noqa: F401,F403
 from .masked import __all__ as _mae_all
 from .vae import *  # noqa: F401,F403
 from .vae import __all__ as _vae_all
+from .variants import *  # noqa: F401,F403
+from .variants import __all__ as _var_all
 
-__all__ = ["MNIST_DIR_ENV", "clear_cache", "config_for", "mnist_data", *_det_all, *_reg_all, *_mae_all, *_vae_all]
+__all__ = ["MNIST_DIR_ENV", "clear_cache", "config_for", "mnist_data", *_det_all, *_reg_all, *_mae_all, *_vae_all, *_var_all]

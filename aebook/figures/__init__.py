@@ -5,7 +5,7 @@ contract (``func(lang=None, mode=None) -> Figure``) and for the baseline check.
 """
 
 # Modules whose import registers figures; later sections add theirs here.
-FIGURE_MODULES = ["intro", "deterministic", "regularized", "masked", "vae"]
+FIGURE_MODULES = ["intro", "deterministic", "regularized", "masked", "vae", "variants"]
 
 from .registry import (  # noqa: E402
     REGISTRY, FigureSpec, compare_with_baseline, draw, figure_ids, get, index_markdown, index_rows, register,
