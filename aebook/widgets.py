@@ -17,6 +17,14 @@ Nothing here trains a model: the explorers reuse the cached results of
 :func:`denoising_explorer`                  corrupted digits, plain-AE and DAE outputs, with a
                                             noise-level slider (section 19.1.4)
 :func:`denoising_figure`                    the static figure behind it
+:func:`beta_explorer`                       reconstructions and prior samples of the VAEs of
+                                            :func:`aebook.experiments.beta_sweep`, one β at a
+                                            time (section 19.2.2)
+:func:`beta_figure`                         the static figure behind it
+:func:`latent_explorer`                     sliders over the two latent coordinates (and the
+                                            class) of the M = 2 conditional VAE of
+                                            :func:`aebook.experiments.cvae_digits`
+:func:`latent_figure`                       the static figure behind it
 ==========================================  ==================================================
 """
 
@@ -30,8 +38,8 @@ import torch
 
 from .i18n import register_strings, resolve_lang, t
 
-__all__ = ["denoising_explorer", "denoising_figure", "reconstruction_explorer",
-           "reconstruction_figure", "MAX_IMAGES"]
+__all__ = ["beta_explorer", "beta_figure", "denoising_explorer", "denoising_figure", "latent_explorer",
+           "latent_figure", "reconstruction_explorer", "reconstruction_figure", "MAX_IMAGES"]
 
 #: at most this many test digits (one per digit class, 0, 1, 2, ...).
 MAX_IMAGES = 10
@@ -50,6 +58,19 @@ register_strings({
     "widget.noise.gaussian": {"en": "Gaussian noise σ", "ko": "가우시안 잡음 σ"},
     "widget.noise.note": {"en": "error: held-out squared error per image against the clean digit",
                           "ko": "오차: 깨끗한 숫자에 대한 검증 이미지당 제곱 오차"},
+    "widget.beta.title": {"en": "VAEs trained with KL weight β on MNIST-5k",
+                          "ko": "KL 가중치 β로 학습한 MNIST-5k의 VAE"},
+    "widget.beta.slider": {"en": "β", "ko": "β"},
+    "widget.beta.recon": {"en": "β = {b:g}: recon.\nKL {k:.1f}, {a} active",
+                          "ko": "β = {b:g}: 재구성\nKL {k:.1f}, 활성 {a}"},
+    "widget.beta.sample": {"en": "β = {b:g}:\nz ~ p(z)", "ko": "β = {b:g}:\nz ~ p(z)"},
+    "widget.beta.note": {"en": "KL: held-out nats per image; active: units with Cov(E_q[z_j]) > 0.01",
+                         "ko": "KL: 검증 이미지당 nat; 활성: Cov(E_q[z_j]) > 0.01인 유닛"},
+    "widget.latent.title": {"en": "The decoder of a conditional VAE (M = 2): class y and z = (z1, z2)",
+                            "ko": "조건부 VAE (M = 2)의 디코더: 클래스 y와 z = (z1, z2)"},
+    "widget.latent.row": {"en": "y = {d}", "ko": "y = {d}"},
+    "widget.latent.note": {"en": "columns: z1 from −2 to 2, with z2 = {z2:g}",
+                           "ko": "열: z1을 −2에서 2까지, z2 = {z2:g}"},
     "widget.recon.note": {"en": "error: held-out squared error per image (1000 images)",
                           "ko": "오차: 검증 이미지 1000장의 이미지당 제곱 오차"},
 })
@@ -266,3 +287,135 @@ def denoising_explorer(kind: str = "gaussian", n_images: int = 8, lang: str | No
         return None
     return _slider(levels, lambda lv: _png(_denoising_fig(res, x, kind, lang, levels=(lv,))),
                    t(f"widget.noise.{kind}", lang))
+
+
+def _beta_rows(sw, x, lang, betas):
+    rows = []
+    with torch.no_grad():
+        for b in betas:
+            r = sw.runs[sw.betas.index(b)]
+            rows.append((t("widget.beta.recon", lang, b=b, k=r.kl, a=r.active),
+                         r.model.decoder.mean(r.model.decode(r.model.encode(x)[0]))))
+            rows.append((t("widget.beta.sample", lang, b=b),
+                         r.model.sample(x.shape[0], generator=torch.Generator().manual_seed(0))))
+    return rows
+
+
+def _beta_fig(sw, x, lang, betas):
+    from .figures.regularized import digit_grid
+
+    return digit_grid([(t("widget.recon.original", lang), x), *_beta_rows(sw, x, lang, betas)], (28, 28),
+                      t("widget.beta.title", lang), note=t("widget.beta.note", lang), label_size=8)
+
+
+def beta_figure(n_images: int = 8, lang: str | None = None, mode: str | None = None):
+    """The static figure of :func:`beta_explorer` with every β stacked (a matplotlib Figure)."""
+    from .experiments import beta_sweep
+
+    lang, n_images = resolve_lang(lang), _check_n_images(n_images)
+    sw = beta_sweep(mode=mode)
+    return _beta_fig(sw, _digits(n_images), lang, sw.betas)
+
+
+def beta_explorer(n_images: int = 8, lang: str | None = None, *, interactive: bool = False,
+                  mode: str | None = None, show: bool = True):
+    """What β does to a VAE, one trained model per β of :func:`aebook.experiments.beta_sweep`
+    (cached; nothing is retrained): reconstructions of held-out digits (with the held-out KL
+    and the active units) and decoded prior samples.
+
+    Always displays (under IPython, when ``show``) one static PNG with every β stacked; with
+    ``interactive=True`` also returns an ``ipywidgets.VBox`` with a β slider.
+
+    Raises:
+        ValueError: bad ``n_images``, ``lang`` or ``interactive``.
+    """
+    from .experiments import beta_sweep
+
+    lang, n_images = resolve_lang(lang), _check_n_images(n_images)
+    if not isinstance(interactive, bool):
+        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    sw = beta_sweep(mode=mode)
+    x = _digits(n_images)
+    if show:
+        _display_png(_png(_beta_fig(sw, x, lang, sw.betas)))
+    if not interactive:
+        return None
+    return _slider(list(sw.betas), lambda b: _png(_beta_fig(sw, x, lang, (b,))), t("widget.beta.slider", lang))
+
+
+def _latent_fig(model, lang, z2: float = 0.0, n: int = 9):
+    from .figures.regularized import digit_grid
+
+    z1 = torch.linspace(-2, 2, n)
+    rows = []
+    with torch.no_grad():
+        for d in range(model.n_classes):
+            z = torch.stack([z1, torch.full_like(z1, float(z2))], 1)
+            rows.append((t("widget.latent.row", lang, d=d),
+                         model.decoder.mean(model.decode(z, torch.full((n,), d, dtype=torch.long)))))
+    return digit_grid(rows, (28, 28), t("widget.latent.title", lang), note=t("widget.latent.note", lang, z2=z2))
+
+
+def _latent_model(mode):
+    from .experiments import cvae_digits
+
+    r = cvae_digits(mode=mode)
+    if 2 not in r.Ms:
+        raise ValueError(f"the latent explorer needs the M = 2 cVAE; this mode trains M in {r.Ms}")
+    return r.models[r.Ms.index(2)]
+
+
+def latent_figure(lang: str | None = None, mode: str | None = None, z2: float = 0.0):
+    """The static figure of :func:`latent_explorer`: for every class y (rows), the decoder's
+    mean along z1 = −2 ... 2 at the given ``z2`` (a matplotlib Figure)."""
+    lang = resolve_lang(lang)
+    if isinstance(z2, bool) or not isinstance(z2, numbers.Real) or not -4 <= z2 <= 4:
+        raise ValueError(f"z2 must be a number in [-4, 4], got {z2!r}")
+    return _latent_fig(_latent_model(mode), lang, float(z2))
+
+
+def latent_explorer(lang: str | None = None, *, interactive: bool = False, mode: str | None = None,
+                    show: bool = True):
+    """Move through the 2-D latent space of the M = 2 conditional VAE of
+    :func:`aebook.experiments.cvae_digits` (cached; nothing is retrained).
+
+    Always displays (under IPython, when ``show``) the static grid of :func:`latent_figure`.
+    With ``interactive=True`` it also returns an ``ipywidgets.VBox`` with two sliders (z1, z2
+    in [−3, 3]) and a class dropdown, and an image that the decoder redraws on every change.
+
+    Raises:
+        ValueError: bad ``lang`` or ``interactive``.
+    """
+    lang = resolve_lang(lang)
+    if not isinstance(interactive, bool):
+        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    model = _latent_model(mode)
+    if show:
+        _display_png(_png(_latent_fig(model, lang)))
+    if not interactive:
+        return None
+    try:
+        import ipywidgets
+    except ImportError:
+        warnings.warn("ipywidgets is not installed; showing the static figure only", RuntimeWarning, stacklevel=2)
+        return None
+    import matplotlib.pyplot as plt
+
+    sliders = [ipywidgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1, description=f"z{i + 1}",
+                                      continuous_update=False) for i in range(2)]
+    klass = ipywidgets.Dropdown(options=list(range(model.n_classes)), value=0, description="y")
+    image = ipywidgets.Image(format="png")
+
+    def render(_change=None) -> None:
+        z = torch.tensor([[sliders[0].value, sliders[1].value]])
+        with torch.no_grad():
+            img = model.decoder.mean(model.decode(z, torch.tensor([klass.value])))[0]
+        fig, ax = plt.subplots(figsize=(2.4, 2.4))
+        ax.imshow(img.reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
+        ax.axis("off")
+        image.value = _png(fig)
+
+    for w in (*sliders, klass):
+        w.observe(render, names="value")
+    render()
+    return ipywidgets.VBox([ipywidgets.HBox([*sliders, klass]), image])

@@ -96,3 +96,49 @@ def test_denoising_slider_offers_the_trained_levels():
 def test_denoising_explorer_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         widgets.denoising_explorer(mode="quick", show=False, **kwargs)
+
+
+# --- section 19.2.2: the β explorer and the latent explorer ------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_beta_and_latent_figures_draw_without_missing_glyphs(lang, caplog):
+    caplog.clear()
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
+        warnings.simplefilter("error", UserWarning)
+        fig = widgets.beta_figure(n_images=4, lang=lang, mode="quick")
+        fig.canvas.draw()
+        fig2 = widgets.latent_figure(lang=lang, mode="quick", z2=1.0)
+        fig2.canvas.draw()
+    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()], caplog.text
+    from aebook.experiments import beta_sweep
+    assert len(fig.axes) == (1 + 2 * len(beta_sweep(mode="quick").betas)) * 4
+    assert len(fig2.axes) == 10 * 9   # one row per class, nine values of z1
+    plt.close(fig)
+    plt.close(fig2)
+
+
+def test_beta_slider_offers_the_trained_betas_and_latent_sliders_redraw():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    from aebook.experiments import beta_sweep
+    w = widgets.beta_explorer(n_images=2, lang="en", mode="quick", interactive=True, show=False)
+    slider, image = w.children
+    assert tuple(slider.options) == beta_sweep(mode="quick").betas
+    first = image.value
+    slider.value = slider.options[-1]
+    assert image.value != first
+    w = widgets.latent_explorer(lang="ko", mode="quick", interactive=True, show=False)
+    (z1, z2, klass), image = w.children[0].children, w.children[1]
+    before = image.value
+    klass.value = 7
+    assert image.value != before
+    z1.value = 2.0
+    assert image.value != before
+
+
+def test_beta_and_latent_explorers_reject_bad_arguments():
+    with pytest.raises(ValueError, match="n_images"):
+        widgets.beta_explorer(n_images=0, show=False)
+    with pytest.raises(ValueError, match="interactive"):
+        widgets.latent_explorer(interactive="yes", show=False)
+    with pytest.raises(ValueError, match=r"z2 must be a number in \[-4, 4\]"):
+        widgets.latent_figure(z2=9)
