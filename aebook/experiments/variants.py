@@ -172,8 +172,8 @@ class BetaSweep:
         return tuple(r.beta for r in self.runs)
 
 
-def _beta_run(c: BetaConfig, seed: int, label: str, beta, free_bits: float = 0.0) -> BetaRun:
-    data = mnist_data()
+def _beta_run(c: BetaConfig, mode: str, seed: int, label: str, beta, free_bits: float = 0.0) -> BetaRun:
+    data = mnist_data(mode)
     seed_everything(seed)
     model = VAE(GaussianEncoder(data.dim, c.M, hidden=c.hidden), BernoulliDecoder(c.M, data.dim, hidden=c.hidden))
     loss = VAELoss(beta=beta, free_bits=free_bits)
@@ -200,7 +200,7 @@ def beta_sweep(mode: str | None = None, seed: int = 0) -> BetaSweep:
 @cached(maxsize=2)
 def _beta_sweep(mode: str, seed: int) -> BetaSweep:
     c = config_for("beta", mode)
-    runs = tuple(_beta_run(c, seed, f"β = {b:g}", b) for b in c.betas)
+    runs = tuple(_beta_run(c, mode, seed, f"β = {b:g}", b) for b in c.betas)
     return BetaSweep(runs=runs, config=c)
 
 
@@ -221,11 +221,11 @@ def _collapse(mode: str, seed: int) -> tuple[BetaRun, ...]:
         p = sweep.runs[c.betas.index(B)]
         plain = BetaRun(**{**p.__dict__, "label": "plain"})
     else:
-        plain = _beta_run(c, seed, "plain", B)
+        plain = _beta_run(c, mode, seed, "plain", B)
     return (plain,
-            _beta_run(c, seed, "warm-up", beta_schedule("linear", beta=B, warmup=c.warmup)),
-            _beta_run(c, seed, "cyclic", beta_schedule("cyclic", beta=B, cycle=c.cycle, ratio=0.5)),
-            _beta_run(c, seed, "free bits", B, free_bits=c.free_bits))
+            _beta_run(c, mode, seed, "warm-up", beta_schedule("linear", beta=B, warmup=c.warmup)),
+            _beta_run(c, mode, seed, "cyclic", beta_schedule("cyclic", beta=B, cycle=c.cycle, ratio=0.5)),
+            _beta_run(c, mode, seed, "free bits", B, free_bits=c.free_bits))
 
 
 # --------------------------------------------------------------------------------------------
