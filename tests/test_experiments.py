@@ -125,3 +125,46 @@ def test_full_mode_reads_full_mnist_from_the_folder_the_reader_names(monkeypatch
         assert experiments.mnist_data("full").n_train == 4000
     finally:
         experiments._mnist_from.cache_clear()
+
+
+def test_results_are_shared_through_the_run_cache_folder(tmp_path, monkeypatch):
+    """``$AEBOOK_RESULT_CACHE`` (set by tools/make.py for one run) lets another process reuse a
+    result; a different argument or configuration is computed afresh, and unset it is ignored."""
+    from aebook.experiments import _base
+
+    calls = []
+
+    @_base.cached(maxsize=4)
+    def _square(x):
+        calls.append(x)
+        return {"x": x, "sq": torch.tensor(float(x)) ** 2}
+
+    monkeypatch.setenv(_base.RESULT_CACHE_ENV, str(tmp_path))
+    first = _square(3)
+    assert calls == [3] and len(list(tmp_path.glob("*.pkl"))) == 1
+    _square.cache_clear()                       # what a second process would see
+    again = _square(3)
+    assert calls == [3] and again is not first and float(again["sq"]) == 9.0
+    _square(4)
+    assert calls == [3, 4]
+    monkeypatch.setitem(_base._CONFIGS["quick"], "_probe", ("edited",))  # a changed configuration
+    _square.cache_clear()
+    _square(3)
+    assert calls == [3, 4, 3]
+    monkeypatch.delenv(_base.RESULT_CACHE_ENV)
+    _square.cache_clear()
+    _square(3)
+    assert calls == [3, 4, 3, 3]
+
+
+def test_unpicklable_results_are_recomputed_not_broken(tmp_path, monkeypatch):
+    from aebook.experiments import _base
+
+    monkeypatch.setenv(_base.RESULT_CACHE_ENV, str(tmp_path))
+
+    @_base.cached(maxsize=1)
+    def _closure():
+        return lambda: 1                       # pickle cannot store a lambda
+
+    assert _closure()() == 1
+    assert not list(tmp_path.iterdir())

@@ -102,3 +102,15 @@ def test_cli_check_passes_for_one_figure(capsys):
 
     assert main(["figures", "--id", "intro.autoencoder", "--lang", "ko"]) == 0
     assert "matches its baseline" in capsys.readouterr().out
+
+
+def test_result_cache_is_a_fresh_private_folder_removed_after_the_run(make, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.delenv("AEBOOK_RESULT_CACHE", raising=False)
+    with make.result_cache() as folder:
+        assert os.environ["AEBOOK_RESULT_CACHE"] == folder
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert not os.path.exists(folder)
+    assert "AEBOOK_RESULT_CACHE" not in os.environ

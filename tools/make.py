@@ -16,11 +16,13 @@ local CPU wheel; an unpinned or newer torch would pull gigabytes of CUDA package
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,6 +188,24 @@ def execute_notebooks(paths: list[str], timeout: int = 600) -> None:
         nbformat.write(nb, path)
 
 
+@contextlib.contextmanager
+def result_cache():
+    """A fresh private folder in ``$AEBOOK_RESULT_CACHE`` for this run, removed afterwards: the
+    processes of one run (pytest, each notebook's kernel) then train every cached experiment
+    once instead of once per process (see ``aebook.experiments._base.cached``)."""
+    old = os.environ.get("AEBOOK_RESULT_CACHE")
+    folder = tempfile.mkdtemp(prefix="aebook-results-")  # mode 0700: only this user reads it
+    os.environ["AEBOOK_RESULT_CACHE"] = folder
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if old is None:
+            os.environ.pop("AEBOOK_RESULT_CACHE", None)
+        else:
+            os.environ["AEBOOK_RESULT_CACHE"] = old
+
+
 def notebooks_under_book() -> list[str]:
     return sorted(str(p) for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
                   and "_build" not in p.parts)
@@ -212,15 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "book":
         if not args.no_install:
             ensure_installed("book")
-        build_book(strict=not args.no_strict)
+        with result_cache():
+            build_book(strict=not args.no_strict)
     elif args.cmd == "test":
         if not args.no_install:
             ensure_installed("test")
-        env = dict(os.environ, AEBOOK_MODE="quick", AEBOOK_PROGRESS="0",
-                   MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
-        return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env).returncode
+        with result_cache():
+            env = dict(os.environ, AEBOOK_MODE="quick", AEBOOK_PROGRESS="0",
+                       MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
+            return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env).returncode
     elif args.cmd == "execute":
-        execute_notebooks(args.notebooks or notebooks_under_book())
+        with result_cache():
+            execute_notebooks(args.notebooks or notebooks_under_book())
     elif args.cmd == "baselines":
         run([sys.executable, "-m", "aebook", "figures", "--write"])
     return 0

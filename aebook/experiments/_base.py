@@ -1,11 +1,14 @@
 """What every experiment module shares: the configuration table, the data the experiments
-train on, the in-process cache, and two small training helpers."""
+train on, the result cache, and two small training helpers."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import numbers
 import os
+import pickle
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,18 +25,64 @@ _CONFIGS: dict[str, dict[str, Any]] = {"quick": {}, "full": {}}
 
 _CACHED: list = []
 
+#: When set, a folder where :func:`cached` experiments also store their results, so that other
+#: processes of the same run (the Korean and the English notebook, the tests and the pages)
+#: train each experiment once. ``tools/make.py`` sets it to a fresh private temporary folder
+#: for every ``test``, ``book`` and ``execute`` run and deletes it afterwards; results are keyed
+#: by the function, its arguments, the torch version and a hash of the package's source, so a
+#: changed library never reads an old result. Unset (the default), nothing touches the disk.
+RESULT_CACHE_ENV = "AEBOOK_RESULT_CACHE"
 
-def cached(maxsize: int):
-    """``functools.lru_cache(maxsize)`` that :func:`clear_cache` knows about."""
+
+@functools.lru_cache(maxsize=1)
+def _source_fingerprint() -> str:
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _disk_key(fn, args: tuple, kwargs: dict) -> str:
+    text = "|".join([fn.__module__, fn.__qualname__, repr(args), repr(sorted(kwargs.items())),
+                     repr(_CONFIGS), torch.__version__, _source_fingerprint()])
+    return f"{fn.__qualname__.strip('_')}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.pkl"
+
+
+def cached(maxsize: int, *, disk: bool = True):
+    """``functools.lru_cache(maxsize)`` that :func:`clear_cache` knows about; with ``disk`` (the
+    default) results are also shared through ``$AEBOOK_RESULT_CACHE`` when it is set."""
     def wrap(fn):
-        c = functools.lru_cache(maxsize=maxsize)(fn)
+        def compute(*args, **kwargs):
+            root = os.environ.get(RESULT_CACHE_ENV) if disk else None
+            if not root:
+                return fn(*args, **kwargs)
+            path = Path(root) / _disk_key(fn, args, kwargs)
+            if path.exists():
+                with path.open("rb") as f:
+                    return pickle.load(f)  # written by this run's own processes, see RESULT_CACHE_ENV
+            result = fn(*args, **kwargs)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            try:
+                with tmp.open("wb") as f:
+                    pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)  # atomic: a reader never sees half a file
+            except (OSError, pickle.PicklingError, TypeError, AttributeError):
+                tmp.unlink(missing_ok=True)  # not storable: the next process recomputes it
+            return result
+
+        c = functools.lru_cache(maxsize=maxsize)(functools.wraps(fn)(compute))
         _CACHED.append(c)
         return c
     return wrap
 
 
 def clear_cache() -> None:
-    """Forget every cached result (e.g. after changing a configuration in a notebook)."""
+    """Forget every cached result of this process (e.g. after changing a configuration in a
+    notebook). Results shared through ``$AEBOOK_RESULT_CACHE`` are keyed by the whole
+    configuration table as it is at call time, so an edited configuration is never served an
+    old result."""
     for f in _CACHED:
         f.cache_clear()
 
@@ -67,7 +116,7 @@ def mnist_data(mode: str | None = None) -> Split:
     return _mnist_from(root or None)
 
 
-@cached(maxsize=2)
+@cached(maxsize=2, disk=False)  # reading MNIST-5k is faster than unpickling it
 def _mnist_from(root: str | None) -> Split:
     if root is None:
         return load_mnist5k()
