@@ -8,6 +8,8 @@
                                    KL and active units per β (Higgins et al. 2017)
 :func:`collapse_remedies`          at a β where plain training collapses every unit: the
                                    same β reached by linear or cyclic warm-up, and free bits
+:func:`warmup_at_beta_one`         partial collapse with a wide latent at β = 1, plainly
+                                   and with warm-up
 :func:`cvae_digits`                conditional VAEs for several M, judged by a classifier
                                    trained on MNIST-5k: how often a sample of class c is read
                                    as c
@@ -36,7 +38,7 @@ from ._base import _CONFIGS, _check_seed, cached, config_for, mnist_data
 from .vae import active_units
 
 __all__ = ["GradVarConfig", "GradientVariance", "gradient_variance", "BetaConfig", "BetaRun",
-           "BetaSweep", "beta_sweep", "collapse_remedies", "CVAEConfig", "CVAEDigits", "cvae_digits",
+           "BetaSweep", "beta_sweep", "collapse_remedies", "WarmupConfig", "informative_units", "warmup_at_beta_one", "CVAEConfig", "CVAEDigits", "cvae_digits",
            "digit_classifier", "ConvConfig", "ConvVsMLP", "conv_vs_mlp", "VarianceConfig",
            "LearnedVariance", "learned_variance", "hetero_arc_data"]
 
@@ -226,6 +228,49 @@ def _collapse(mode: str, seed: int) -> tuple[BetaRun, ...]:
             _beta_run(c, mode, seed, "warm-up", beta_schedule("linear", beta=B, warmup=c.warmup)),
             _beta_run(c, mode, seed, "cyclic", beta_schedule("cyclic", beta=B, cycle=c.cycle, ratio=0.5)),
             _beta_run(c, mode, seed, "free bits", B, free_bits=c.free_bits))
+
+
+@dataclass(frozen=True)
+class WarmupConfig:
+    """A wider latent (M) at β = 1, trained plainly and with a linear warm-up over ``warmup``
+    epochs: the setting in which warm-up is meant to help (partial collapse)."""
+
+    M: int
+    hidden: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    lr: float
+    warmup: int
+    threshold: float
+
+
+_CONFIGS["quick"]["warmup"] = WarmupConfig(M=50, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, warmup=20,
+                                           threshold=0.1)
+_CONFIGS["full"]["warmup"] = WarmupConfig(M=50, hidden=(400,), epochs=300, batch_size=128, lr=1e-3, warmup=100,
+                                          threshold=0.1)
+
+
+def informative_units(run: BetaRun, threshold: float = 0.1) -> int:
+    """Units whose held-out KL exceeds ``threshold`` nats: a stricter count than the active units
+    of Burda et al. (2016), whose variance threshold also counts units that carry a few
+    hundredths of a nat."""
+    return sum(v > threshold for v in run.kl_per_dim)
+
+
+def warmup_at_beta_one(mode: str | None = None, seed: int = 0) -> tuple[BetaRun, BetaRun]:
+    """Partial collapse at β = 1 with a wide latent (quick: M = 50, 30 epochs): the plain run
+    and the linearly warmed-up run (20 epochs), labelled ``"plain"`` and ``"warm-up"``. Compare
+    their :func:`informative_units`."""
+    return _warmup(get_mode(mode), _check_seed(seed))
+
+
+@cached(maxsize=2)
+def _warmup(mode: str, seed: int) -> tuple[BetaRun, BetaRun]:
+    w = config_for("warmup", mode)
+    c = BetaConfig(M=w.M, hidden=w.hidden, epochs=w.epochs, batch_size=w.batch_size, lr=w.lr, betas=(1.0,),
+                   collapse_beta=1.0, warmup=w.warmup, cycle=w.warmup, free_bits=0.0)
+    return (_beta_run(c, mode, seed, "plain", 1.0),
+            _beta_run(c, mode, seed, "warm-up", beta_schedule("linear", beta=1.0, warmup=w.warmup)))
 
 
 # --------------------------------------------------------------------------------------------
