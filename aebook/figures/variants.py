@@ -17,8 +17,8 @@ from .vae import _plain
 register_strings({
     "var.graph10.title": {"en": "z drawn as a plain sample: the error signal stops at z",
                           "ko": "z를 그냥 표본으로 뽑으면: 오차 신호가 z에서 멈춥니다"},
-    "var.graph11.title": {"en": "z = μ + σ ⊙ ε: the error signal reaches the encoder",
-                          "ko": "z = μ + σ ⊙ ε: 오차 신호가 인코더까지 닿습니다"},
+    "var.graph11.title": {"en": "$z = \\mu + \\sigma \\odot \\epsilon$: the error signal reaches the encoder",
+                          "ko": "$z = \\mu + \\sigma \\odot \\epsilon$: 오차 신호가 인코더까지 전달됩니다"},
     "var.encoder": {"en": "encoder", "ko": "인코더"},
     "var.decoder": {"en": "decoder", "ko": "디코더"},
     "var.sample": {"en": "sample", "ko": "표본 추출"},
