@@ -112,8 +112,7 @@ class GaussianEncoder(nn.Module):
 
         self.D, self.M = _pos_int(D, "D"), _pos_int(M, "M")
         hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
-        if variance not in ("exp", "softplus"):
-            raise ValueError(f"variance must be 'exp' or 'softplus', got {variance!r}")
+        _check_variance(variance)
         self.variance, self.min_var = variance, float(min_var)
         layers, w = [], self.D
         for i, h in enumerate(hidden):
@@ -124,6 +123,11 @@ class GaussianEncoder(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         return _mu_logvar(self.head(self.body(_check_x(x, self.D))), self.variance, self.min_var)
+
+
+def _check_variance(variance: Any) -> None:
+    if variance not in ("exp", "softplus"):
+        raise ValueError(f"variance must be 'exp' or 'softplus', got {variance!r}")
 
 
 def _mu_logvar(h: Tensor, variance: str, min_var: float) -> tuple[Tensor, Tensor]:
@@ -243,8 +247,7 @@ class ConvGaussianEncoder(nn.Module):
         self.image_shape = _image_shape(image_shape, len(channels))
         C, H, W = self.image_shape
         self.D, self.M = C * H * W, _pos_int(M, "M")
-        if variance not in ("exp", "softplus"):
-            raise ValueError(f"variance must be 'exp' or 'softplus', got {variance!r}")
+        _check_variance(variance)
         self.variance, self.min_var = variance, float(min_var)
         layers, c = [], C
         for ch in channels:
@@ -299,6 +302,11 @@ class VAEOutput:
     recon: Tensor
 
 
+def _no_labels(y: Any) -> None:
+    if y is not None:
+        raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is unconditional")
+
+
 class VAE(nn.Module):
     """A VAE: ``encoder`` q(z|x, φ), ``decoder`` p(x|z, w) and the prior p(z) = N(0, I) (19.5).
 
@@ -328,16 +336,12 @@ class VAE(nn.Module):
 
     def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``(mu, logvar)`` of q(z | x), each ``(N, M)``."""
-        if y is not None:
-            raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is "
-                            "unconditional")
+        _no_labels(y)
         return self.encoder(_check_x(x, self.D))
 
     def decode(self, z: Tensor, y: Tensor | None = None) -> Any:
         """The decoder's parameters of p(x | z) for ``z: (..., M)``."""
-        if y is not None:
-            raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is "
-                            "unconditional")
+        _no_labels(y)
         return self.decoder(z)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> VAEOutput:
@@ -356,9 +360,7 @@ class VAE(nn.Module):
         return self.decoder.mean(self.decode(z, self._labels_for_sampling(y, n)))
 
     def _labels_for_sampling(self, y: Any, n: int) -> Tensor | None:
-        if y is not None:
-            raise TypeError("y (class labels) is only accepted by a ConditionalVAE; this VAE is "
-                            "unconditional")
+        _no_labels(y)
         return None
 
     def log_joint_terms(self, x: Tensor, z: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -396,8 +398,7 @@ class ConditionalVAE(VAE):
         return cls(GaussianEncoder(D + K, M, hidden), BernoulliDecoder(M + K, D, hidden), K)
 
     def one_hot(self, y: Any, n: int) -> Tensor:
-        if not isinstance(y, Tensor) or y.dtype in (torch.bool,) or y.is_floating_point() \
-                or y.is_complex():
+        if not isinstance(y, Tensor) or y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
             raise TypeError(f"y must be an integer torch.Tensor of class labels, got "
                             f"{getattr(y, 'dtype', type(y).__name__)}")
         if y.shape != (n,):
@@ -630,11 +631,9 @@ def gradient_flow(model: VAE, x: Tensor, *, reparameterize: bool, term: str = "r
     if term not in ("recon", "elbo"):
         raise ValueError(f"term must be 'recon' or 'elbo', got {term!r}")
     mu, logvar = model.encode(x, y)
-    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
-    if reparameterize:
-        z = q.rsample() if generator is None else model.rsample(mu, logvar, generator=generator)[0]
-    else:
-        z = q.sample() if generator is None else model.rsample(mu, logvar, generator=generator)[0].detach()
+    z = model.rsample(mu, logvar, generator=generator)[0]
+    if not reparameterize:
+        z = z.detach()  # what Normal(μ, σ).sample() returns: the same numbers, a constant to autograd
     objective = model.decoder.log_prob(x, model.decode(z, y))
     if term == "elbo":
         objective = objective - kl_std_normal(mu, logvar)

@@ -99,7 +99,6 @@ def _arrow(ax, a, b, color=_C_FWD, style="-|>", ls="-", lw=1.4, rad=0.0):
                                  linestyle=ls, connectionstyle=f"arc3,rad={rad}"))
 
 
-@torch.no_grad()
 def _demo_batch(mode):
     from ..experiments import mnist_data
 
@@ -281,11 +280,8 @@ def fig_cvae(lang: str | None = None, mode: str | None = None):
     lang = resolve_lang(lang)
     r = cvae_digits(mode=mode)
     m = r.models[0]
-    rows = []
-    for d in range(10):
-        rows.append(m.sample(8, y=d, generator=torch.Generator().manual_seed(d)))
-    # one column per class reads better: transpose the grid
-    cols = [("", torch.stack([rows[d][i] for d in range(10)])) for i in range(8)]
+    per_class = [m.sample(8, y=d, generator=torch.Generator().manual_seed(d)) for d in range(10)]  # (8, D) each
+    cols = [("", torch.stack([per_class[d][i] for d in range(10)])) for i in range(8)]  # one column per class
     fig = digit_grid(cols, (28, 28), t("var.cvae.title", lang, M=r.Ms[0]),
                      note=t("var.cvae.note", lang, a=r.agreement[0], n=10 * r.config.per_class, M=r.Ms[0]))
     for d, ax in enumerate(fig.axes[:10]):
