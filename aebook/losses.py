@@ -52,25 +52,27 @@ __all__ = ["REDUCTIONS", "book_error_19_1", "book_error_19_3", "denoising_error"
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_pair(y: Any, x: Any, check_finite: bool) -> None:
-    """Shared checks of a prediction ``y`` and a target ``x``: cheap ones always, NaN on request."""
-    for name, t in (("y", y), ("x", x)):
+def _check_pair(y: Any, x: Any, check_finite: bool, names: tuple[str, str] = ("y", "x")) -> None:
+    """Shared checks of a prediction ``y`` and a target ``x``: cheap ones always, NaN on request.
+    ``names`` are the argument names the messages use."""
+    ny, nx = names
+    for name, t in ((ny, y), (nx, x)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if not t.is_floating_point():
             raise TypeError(f"{name} must have a floating dtype, got {t.dtype}")
     if y.shape != x.shape:
-        raise ValueError(f"y and x must have the same shape, got y {tuple(y.shape)} and "
-                         f"x {tuple(x.shape)}")
+        raise ValueError(f"{ny} and {nx} must have the same shape, got {ny} {tuple(y.shape)} and "
+                         f"{nx} {tuple(x.shape)}")
     if x.ndim < 2:
-        raise ValueError(f"x and y must be batched, shape (N, D) or (N, *dims), got "
-                         f"{tuple(x.shape)}; for a single data point use x[None]")
+        raise ValueError(f"{nx} and {ny} must be batched, shape (N, D) or (N, *dims), got "
+                         f"{tuple(x.shape)}; for a single data point use {nx}[None]")
     if x.shape[0] == 0:
-        raise ValueError("x and y hold no data points (N = 0): the error of an empty batch "
+        raise ValueError(f"{nx} and {ny} hold no data points (N = 0): the error of an empty batch "
                          "is undefined")
     if check_finite:
-        _check_finite(y, "y")
-        _check_finite(x, "x")
+        _check_finite(y, ny)
+        _check_finite(x, nx)
 
 
 def reconstruction_error(y: Tensor, x: Tensor, *, reduction: str = "mean", half: bool = False,
@@ -345,15 +347,18 @@ def masked_patch_loss(pred: Tensor, target: Tensor, mask: Tensor, *, norm_pix: b
 
     Args:
         pred, target: ``(N, L, p·p·C)`` floating. mask: ``(N, L)``, 1 = removed, 0 = visible.
-        validate: check that the mask holds only 0/1 and removes a patch. Each check reads a
-            value back from the device (a sync on a GPU), so :meth:`aebook.mae.MaskedAutoencoder.forward`,
-            whose masks are valid by construction, turns it off.
+        validate: refuse NaN/inf in ``pred`` or ``target`` (as :func:`reconstruction_error`
+            does) and check that the mask holds only 0/1 and removes a patch. Each check reads
+            a value back from the device (a sync on a GPU), so
+            :meth:`aebook.mae.MaskedAutoencoder.forward`, whose inputs were checked by ``fit``
+            and whose masks are valid by construction, turns it off.
 
     Raises:
-        ValueError: shapes disagree, the mask is not 0/1, or it removes no patch (the loss is
-            defined on removed patches only, so a ratio of 0 has none).
+        ValueError: shapes disagree, NaN/inf values (with ``validate``), the mask is not 0/1,
+            or it removes no patch (the loss is defined on removed patches only, so a ratio
+            of 0 has none).
     """
-    _check_pair(pred, target, check_finite=False)
+    _check_pair(pred, target, check_finite=validate, names=("pred", "target"))
     if pred.ndim != 3:
         raise ValueError(f"pred and target must have shape (N, L, p*p*C), got {tuple(pred.shape)}")
     if not isinstance(mask, Tensor) or mask.shape != pred.shape[:2]:

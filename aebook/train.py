@@ -47,6 +47,8 @@ import numbers
 import os
 import tempfile
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -330,6 +332,33 @@ def make_optimizer(optimizer: Any, params: Iterable[torch.nn.Parameter], lr: flo
                      f"callable(params) -> Optimizer, got {optimizer!r}")
 
 
+def _check_callbacks(callbacks: Any) -> list:
+    """``callbacks`` as a list of callables, checked before any training happens."""
+    if callbacks is None:
+        return []
+    if callable(callbacks) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError("callbacks must be a list of callables cb(epoch, history, model), got "
+                        f"{type(callbacks).__name__}; wrap a single callback in a list")
+    for i, cb in enumerate(callbacks):
+        if not callable(cb):
+            raise TypeError(f"callbacks[{i}] must be a callable cb(epoch, history, model), got "
+                            f"{type(cb).__name__} {cb!r}")
+    return list(callbacks)
+
+
+def _check_optimizer_holds(opt: torch.optim.Optimizer, model: nn.Module) -> None:
+    """Refuse an optimizer that would step none of ``model``'s trainable parameters (e.g. one
+    built on another model): training would run and report a flat loss."""
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+    if not trainable:
+        raise ValueError("model has no trainable parameters (none requires grad): nothing to fit")
+    held = {id(p) for group in opt.param_groups for p in group["params"]}
+    if not trainable & held:
+        raise ValueError(f"optimizer does not hold model's parameters: its {len(held)} parameter(s) "
+                         f"belong to another module, so fit would train nothing; build it on "
+                         "model.parameters(), or pass a name such as 'adam'")
+
+
 def _model_device(model: nn.Module) -> torch.device:
     for t in model.parameters():
         return t.device
@@ -556,7 +585,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
         raise ValueError(f"nan_check must be 'auto', 'batch' or 'epoch', got {nan_check!r}")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable(model, batch), got {type(loss_fn).__name__}")
-    callbacks = list(callbacks or [])
+    callbacks = _check_callbacks(callbacks)
     train_data = _as_tensors(train, "train")
     val_data = _as_tensors(val, "val") if val is not None else None
     if val_data is not None and len(val_data) != len(train_data):
@@ -578,6 +607,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
     if val_data is not None:
         val_data = tuple(t.to(dev) for t in val_data)
     opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
+    _check_optimizer_holds(opt, model)
     if seed is not None:
         seed_everything(seed)  # noise inside loss_fn; the shuffle has its own stream below
         gen = torch.Generator().manual_seed((seed * 6364136223846793005 + 1442695040888963407) % 2**63)
@@ -806,6 +836,22 @@ def _shape_problems(saved: Mapping[str, torch.Tensor], current: Mapping[str, tor
     return problems
 
 
+def _check_archive(path: str) -> None:
+    """A checkpoint written by ``torch.save`` is a zip archive whose members carry CRC-32 sums;
+    ``torch.load`` does not verify them, so flipped bytes in a tensor would load silently.
+    Verify every member here (a non-zip file is left to ``torch.load`` to refuse)."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as zf:
+            first_bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"checkpoint {path!r} is damaged: its zip archive cannot be read ({e})") from e
+    if first_bad is not None:
+        raise ValueError(f"checkpoint {path!r} is damaged: member {first_bad!r} fails its CRC-32 "
+                         "check (the file was changed or truncated after it was written)")
+
+
 def load_checkpoint(path: str | os.PathLike, model: nn.Module, *,
                     optimizer: torch.optim.Optimizer | None = None,
                     map_location: str | torch.device = "cpu", strict: bool = True) -> dict[str, Any]:
@@ -818,12 +864,14 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module, *,
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: not an aebook checkpoint, another model class or config, or mismatching
+        ValueError: not an aebook checkpoint, a damaged file (a zip member fails its CRC-32
+            check), non-finite weights, another model class or config, or mismatching
             parameter names/shapes (the first few are listed).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint file at {path!r}")
+    _check_archive(path)
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # not a torch file, or it holds objects weights_only refuses
@@ -853,6 +901,11 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module, *,
         raise ValueError(f"checkpoint {path!r} was saved from a {here} with another config: "
                          + "; ".join(diff[:5]))
     sd = ckpt["state_dict"]
+    bad = [k for k, v in sd.items() if isinstance(v, torch.Tensor)
+           and (v.is_floating_point() or v.is_complex()) and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"checkpoint {path!r} holds non-finite (NaN/inf) weights in "
+                         f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; refusing to load it")
     problems = _shape_problems(sd, model.state_dict())
     if problems:
         raise ValueError(f"checkpoint {path!r} does not fit the {here} model (names/shapes differ): "

@@ -165,6 +165,19 @@ def test_changing_predictions_on_visible_patches_leaves_the_loss_unchanged():
     assert float(masked_patch_loss(moved, target, out.mask).detach()) != float(out.loss.detach())
 
 
+@pytest.mark.parametrize("where", ["pred", "target"])
+def test_masked_patch_loss_refuses_nan_when_validating(where):
+    pred, target, mask = torch.zeros(1, 2, 4), torch.ones(1, 2, 4), torch.tensor([[1.0, 0.0]])
+    bad = {"pred": pred, "target": target}
+    bad[where] = bad[where].clone()
+    bad[where][0, 1, 0] = float("nan")  # even on a visible patch: the input is broken
+    with pytest.raises(ValueError, match=f"{where} contains NaN or inf"):
+        masked_patch_loss(bad["pred"], bad["target"], mask)
+    # validate=False (the model's own fast path) skips the check, as reconstruction_error's
+    # check_finite=False does
+    masked_patch_loss(bad["pred"], bad["target"], mask, validate=False)
+
+
 def test_masked_patch_loss_values_and_normalised_targets():
     pred = torch.zeros(1, 2, 4)
     target = torch.tensor([[[1.0, 1.0, 1.0, 1.0], [0.0, 2.0, 0.0, 2.0]]])

@@ -379,6 +379,72 @@ def test_load_non_aebook_file_raises(tmp_path):
             load_checkpoint(path, model())
 
 
+def _flip_tensor_bytes(path, value: float):
+    """Overwrite the first float32 of the first tensor stored in a torch zip checkpoint, in
+    place, without updating the archive's CRC (what a bad disk or a careless edit does)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        info = next(i for i in zf.infolist() if "/data/" in i.filename and i.file_size >= 4)
+        assert info.compress_type == zipfile.ZIP_STORED  # torch stores tensors uncompressed
+    raw = bytearray(path.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    raw[start:start + 4] = struct.pack("<f", value)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("value", [float("nan"), 123.0])
+def test_load_refuses_a_checkpoint_whose_bytes_changed(tmp_path, value):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, model())
+    _flip_tensor_bytes(path, value)
+    with pytest.raises(ValueError, match=r"damaged.*CRC-32") as err:
+        load_checkpoint(path, model())
+    assert str(path) in str(err.value)
+
+
+def test_load_refuses_non_finite_weights_naming_the_file(tmp_path):
+    m = model()
+    with torch.no_grad():
+        m.enc.weight[0, 0] = float("nan")
+    path = save_checkpoint(tmp_path / "nan.pt", m)  # a consistent archive: CRCs are fine
+    with pytest.raises(ValueError, match=r"nan\.pt.*non-finite.*enc\.weight"):
+        load_checkpoint(path, model())
+
+
+def test_fit_refuses_an_optimizer_built_on_another_model():
+    other = model(seed=1)
+    opt = torch.optim.Adam(other.parameters(), lr=1e-2)
+    m = model()
+    before = params(m)
+    with pytest.raises(ValueError, match="optimizer does not hold model's parameters"):
+        fit(m, mse, data(), epochs=1, optimizer=opt, device="cpu")
+    assert same_params(before, params(m))
+
+
+def test_fit_accepts_an_optimizer_on_part_of_the_model():
+    m = model()
+    opt = torch.optim.SGD(m.dec.parameters(), lr=0.1)  # fine-tune the decoder only
+    enc_before = m.enc.weight.detach().clone()
+    fit(m, mse, data(), epochs=2, optimizer=opt, device="cpu")
+    assert torch.equal(m.enc.weight, enc_before)
+
+
+@pytest.mark.parametrize("callbacks, match", [
+    ([42], r"callbacks\[0\] must be a callable"),
+    ([lambda e, h, m: None, "stop"], r"callbacks\[1\] must be a callable"),
+    (lambda e, h, m: None, "wrap a single callback in a list"),
+])
+def test_fit_checks_callbacks_before_training(callbacks, match):
+    m = model()
+    before = params(m)
+    with pytest.raises(TypeError, match=match):
+        fit(m, mse, data(), epochs=1, device="cpu", callbacks=callbacks)
+    assert same_params(before, params(m))  # refused up front, not after an epoch
+
+
 # ---------------------------------------------------------------------------------- History
 
 def test_history_dict_round_trip_is_plain():
