@@ -3,6 +3,7 @@
     python -m aebook figures --list
     python -m aebook figures --check            # redraw all figures, compare with baselines
     python -m aebook figures --write [--id 19.3] [--lang ko]   # redraw the baselines
+    python -m aebook figures --dump DIR          # image, data and structure of every figure
     python -m aebook info                        # mode, device, versions
 """
 
@@ -30,8 +31,10 @@ def _figures(args) -> int:
     if args.list:
         for fig_id in ids:
             spec = registry.get(fig_id)
-            print(f"{fig_id:22s} {spec.page:24s} {spec.qualname()}")
+            print(f"{fig_id:22s} {spec.check:7s} {spec.page:24s} {spec.qualname()}")
         return 0
+    if args.dump:
+        return _dump(registry, ids, langs, args.dump)
     failed = 0
     for fig_id in ids:
         for lang in langs:
@@ -43,6 +46,27 @@ def _figures(args) -> int:
                 failed += not ok
                 print(("ok    " if ok else "FAIL  ") + msg)
     return 1 if failed else 0
+
+
+def _dump(registry, ids, langs, folder) -> int:
+    """Draw every figure into ``folder/<lang>/``: the image, its data (.npz) and its structure
+    (.json), whatever its check; ``tools/make.py spread`` compares such folders."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    for fig_id in ids:
+        spec = registry.get(fig_id)
+        for lang in langs:
+            fig = registry.draw(fig_id, lang=lang, mode="quick")
+            try:
+                registry.save(fig, folder / lang / f"{spec.slug}.png")
+                registry.save_fingerprint(fig, folder / lang / spec.slug)
+            finally:
+                plt.close(fig)
+        print(f"drew {fig_id}", flush=True)
+    return 0
 
 
 def _info(args) -> int:
@@ -66,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--check", action="store_true", help="compare with baselines (the default)")
     f.add_argument("--id", action="append", help="only this figure id (repeatable)")
     f.add_argument("--lang", choices=["ko", "en"])
+    f.add_argument("--dump", metavar="DIR", help="draw every figure into DIR (image, data, structure)")
     f.set_defaults(func=_figures)
     i = sub.add_parser("info", help="print versions, mode and device")
     i.set_defaults(func=_info)

@@ -54,6 +54,65 @@ def test_a_different_drawing_fails_the_comparison(tmp_path, monkeypatch):
     assert not ok and ("differs" in msg or "size" in msg.lower()), msg
 
 
+def _spread_report():
+    import json
+
+    path = registry.BASELINE_DIR / "spread.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+@pytest.mark.parametrize("fig_id", IDS)
+def test_tolerance_covers_the_spread_measured_across_kernel_settings(fig_id):
+    """Each figure's tolerance was set from a measurement (python3 tools/make.py spread), not
+    guessed: it must cover the largest difference seen across CPU kernel settings with a
+    factor SAFETY to spare. A data tolerance must stay below 0.75, so that a drawing whose
+    arrays all doubled (a relative difference of 1) still fails; and the drawing itself (axes,
+    labels, texts without their numbers) must not have changed with the kernels at all."""
+    from aebook.figures.spread import SAFETY, spread_of, structure_differences
+
+    report = _spread_report()
+    assert report is not None, "book/figures/spread.json is missing: run python3 tools/make.py spread"
+    assert fig_id in report["figures"], f"{fig_id} was not measured: run python3 tools/make.py spread"
+    spec = registry.get(fig_id)
+    rms, dev = spread_of(report, fig_id)
+    if spec.check == "pixels":
+        assert rms * SAFETY <= spec.tol, (f"{fig_id}: pixels moved by RMS {rms} across kernels; a "
+                                          f"pixel check with tol {spec.tol} is not safe, compare its data")
+    else:
+        assert dev * SAFETY <= spec.data_tol <= 0.75, (f"{fig_id}: data moved by {dev} across kernels, "
+                                                       f"data_tol is {spec.data_tol}")
+    assert not structure_differences(report, fig_id)
+
+
+def test_data_comparison_fails_when_the_plotted_numbers_move(tmp_path, monkeypatch):
+    """The data check can fail: shift what a data-checked figure plots by 5 % of its size."""
+    import matplotlib.pyplot as plt
+
+    fig_id = next((i for i in IDS if registry.get(i).check == "data"), None)
+    if fig_id is None:
+        pytest.skip("no figure is data-checked")
+    spec = registry.get(fig_id)
+    real = spec.func
+
+    def shifted(lang=None, mode=None):
+        fig = real(lang=lang, mode=mode)
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                line.set_xdata([v * 1.05 for v in line.get_xdata()])
+                line.set_ydata([v * 1.05 for v in line.get_ydata()])
+            for coll in ax.collections:
+                coll.set_offsets(coll.get_offsets() * 1.05)
+            for im in ax.get_images():
+                im.set_data(im.get_array() * 1.05)
+        return fig
+
+    monkeypatch.setitem(registry.REGISTRY, fig_id, registry.FigureSpec(
+        spec.id, shifted, spec.page, spec.title, spec.tol, spec.extra, spec.check, spec.data_tol))
+    ok, msg = registry.compare_with_baseline(fig_id, "en", out_dir=tmp_path)
+    plt.close("all")
+    assert not ok and "plotted data moved" in msg, msg
+
+
 def test_missing_baseline_is_reported_with_the_command_to_draw_it(tmp_path, monkeypatch):
     spec = registry.get(IDS[0])
     monkeypatch.setattr(registry, "BASELINE_DIR", tmp_path)

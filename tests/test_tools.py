@@ -71,6 +71,57 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
     assert "python3 tools/make.py test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+def _pyproject():
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_book_extra_declares_what_the_book_command_imports():
+    """``make.py book`` installs only the ``book`` extra, then reads the YAML configuration."""
+    book = " ".join(_pyproject()["project"]["optional-dependencies"]["book"]).lower()
+    assert "pyyaml" in book
+
+
+def test_declared_package_data_exists():
+    data = _pyproject()["tool"]["setuptools"]["package-data"]
+    for package, patterns in data.items():
+        for pattern in patterns:
+            assert list((ROOT / package).glob(pattern)), f"{package}/{pattern} is declared but absent"
+
+
+def test_readme_describes_mathjax_as_the_build_serves_it():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "CDN" not in readme  # the build copies MathJax into _static (test_book_build checks it)
+
+
+def test_committed_outputs_are_computed_with_pinned_kernels_the_tests_with_the_machines(make, monkeypatch):
+    base = {"PATH": "/bin"}
+    monkeypatch.setattr(make, "cpu_flags", lambda: {"avx2", "avx512f"})
+    pinned = make.quick_env(pin_kernels=True, base=base)
+    assert pinned["ATEN_CPU_CAPABILITY"] == "avx2" and pinned["MKL_CBWR"] == "AVX2"
+    assert pinned["AEBOOK_MODE"] == "quick" and pinned["PATH"] == "/bin"
+    assert "ATEN_CPU_CAPABILITY" not in make.quick_env(base=base)  # the tests pin nothing
+    mine = make.quick_env(pin_kernels=True, base={**base, "MKL_CBWR": "COMPATIBLE"})
+    assert mine["MKL_CBWR"] == "COMPATIBLE"  # a value the caller set is kept
+    monkeypatch.setattr(make, "cpu_flags", lambda: set())  # no AVX2: nothing to pin to
+    assert "MKL_CBWR" not in make.quick_env(pin_kernels=True, base=base)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ({"avx2"}, ["native", "compatible"]),
+    ({"avx2", "avx512f"}, ["native", "compatible", "avx2"]),
+])
+def test_portable_runs_the_suite_under_each_kernel_setting(make, monkeypatch, flags, expected):
+    runs = []
+    monkeypatch.setattr(make, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(make, "run_tests", lambda args, kernels=None: runs.append(kernels) or (1 if kernels and
+                        kernels.get("MKL_CBWR") == "COMPATIBLE" else 0))
+    assert make.run_portable(["-q"]) == 1  # any failing setting fails the whole check
+    names = {None: "native", "COMPATIBLE": "compatible", "AVX2": "avx2"}
+    assert [names[k["MKL_CBWR"] if k else None] for k in runs] == expected
+
+
 def test_make_py_runs_with_the_standard_library_only():
     out = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "tools" / "make.py"), "--help"],
                          capture_output=True, text=True, check=True).stdout

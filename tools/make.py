@@ -3,8 +3,17 @@
 
     python3 tools/make.py book      # install what the book needs, build _build/html (ko + en)
     python3 tools/make.py test      # install what the tests need, run the whole test suite
+    python3 tools/make.py test --portable   # the suite under two or three CPU kernel settings
     python3 tools/make.py execute book/ko/ch19_intro.ipynb ...   # re-run notebooks in place
-    python3 tools/make.py baselines # redraw the committed baseline image of every figure
+    python3 tools/make.py baselines # redraw the committed baseline of every figure
+    python3 tools/make.py spread    # measure how far each figure moves across kernel settings
+
+What is committed (notebook outputs, figure baselines) is computed by ``book``, ``execute``
+and ``baselines`` with the CPU kernels pinned (``ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2``, on a
+CPU that has AVX2), so any AVX2 machine computes the same numbers. ``test`` pins nothing: the
+suite must pass with whatever kernels the machine picks, and ``--portable`` proves it on one
+machine by running it again under ``ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE`` (and
+under avx2 where the CPU has AVX-512).
 
 Installation goes into the Python that runs this script (activate a virtual environment
 first if you want one). It is safe to run twice: pip leaves satisfied requirements alone.
@@ -29,6 +38,38 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("ko", "en")
 TORCH_PIN = "2.13.0"
 TORCH_RANGE = ((2, 2), (2, 14))  # keep in sync with pyproject.toml: torch>=2.2,<2.14
+
+#: quick mode, no progress bars, figures as inline images: every command that runs the
+#: notebooks or the tests uses exactly this.
+QUICK_ENV = {"AEBOOK_MODE": "quick", "AEBOOK_PROGRESS": "0",
+             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+             "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+#: the CPU kernels the committed outputs are computed with (see the module docstring); a
+#: variable the caller has set is kept.
+PINNED_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
+#: the extra kernel settings of ``test --portable``.
+PORTABLE_KERNELS = {"compatible": {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"},
+                    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}}
+
+
+def cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def quick_env(pin_kernels: bool = False, base: dict | None = None) -> dict[str, str]:
+    """The environment of a quick-mode run; with ``pin_kernels`` (on a CPU with AVX2) the
+    kernels of :data:`PINNED_KERNELS`, unless the caller set them."""
+    env = dict(os.environ if base is None else base, **QUICK_ENV)
+    if pin_kernels and "avx2" in cpu_flags():
+        for k, v in PINNED_KERNELS.items():
+            env.setdefault(k, v)
+    return env
 
 
 def run(cmd: list[str], **kw) -> None:
@@ -143,8 +184,8 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
     out_root = Path(out_root or ROOT / "_build")
     out_html = out_root / "html"
     toc = load_yaml(ROOT / "_toc.yml")
-    env = dict(os.environ, AEBOOK_MODE=os.environ.get("AEBOOK_MODE", "quick"), AEBOOK_PROGRESS="0",
-               MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = quick_env(pin_kernels=True)
+    env["AEBOOK_MODE"] = os.environ.get("AEBOOK_MODE", "quick")  # AEBOOK_MODE=full builds the full book
     for lang in LANGS:
         cfg, tocf = language_config(lang, out_root, execute)
         work = out_root / lang
@@ -174,15 +215,21 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
 def execute_notebooks(paths: list[str], timeout: int = 600) -> None:
     import nbformat
     from nbclient import NotebookClient
+    from jupyter_client.manager import KernelManager
 
-    env = {"AEBOOK_MODE": "quick", "AEBOOK_PROGRESS": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    os.environ.update(env)
+    env = quick_env(pin_kernels=True)
     for p in paths:
         path = Path(p).resolve()
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(env=env, cwd=str(path.parent))  # the kernel gets env; this process is untouched
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
         print(f"executing {path.relative_to(ROOT)}", flush=True)
-        client.execute()
+        try:
+            client.execute()
+        finally:
+            km.shutdown_kernel(now=True)
         for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
             cell.get("metadata", {}).pop("execution", None)
         nbformat.write(nb, path)
@@ -219,10 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--no-strict", action="store_true", help="do not turn warnings into errors")
     t = sub.add_parser("test", help="install the test needs and run all tests")
     t.add_argument("--no-install", action="store_true")
+    t.add_argument("--portable", action="store_true",
+                   help="run the suite with this CPU's kernels, then again under other kernel settings")
     t.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
     e = sub.add_parser("execute", help="execute notebooks in place (quick mode); all under book/ if none given")
     e.add_argument("notebooks", nargs="*")
-    sub.add_parser("baselines", help="redraw the baseline image of every registered figure")
+    e.add_argument("--no-install", action="store_true")
+    bl = sub.add_parser("baselines", help="redraw the baseline of every registered figure")
+    bl.add_argument("--no-install", action="store_true")
+    sp = sub.add_parser("spread", help="measure how far each figure moves across CPU kernel settings")
+    sp.add_argument("--no-install", action="store_true")
     sub.add_parser("install", help="only install (book and test extras)")
     args = ap.parse_args(argv)
     os.chdir(ROOT)
@@ -237,16 +290,48 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "test":
         if not args.no_install:
             ensure_installed("test")
-        with result_cache():
-            env = dict(os.environ, AEBOOK_MODE="quick", AEBOOK_PROGRESS="0",
-                       MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
-            return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env).returncode
+        if args.portable:
+            return run_portable(args.pytest_args)
+        return run_tests(args.pytest_args)
     elif args.cmd == "execute":
+        if not args.no_install:
+            ensure_installed("book,test")
         with result_cache():
             execute_notebooks(args.notebooks or notebooks_under_book())
     elif args.cmd == "baselines":
-        run([sys.executable, "-m", "aebook", "figures", "--write"])
+        if not args.no_install:
+            ensure_installed("book,test")
+        with result_cache():
+            run([sys.executable, "-m", "aebook", "figures", "--write"], env=quick_env(pin_kernels=True))
+    elif args.cmd == "spread":
+        if not args.no_install:
+            ensure_installed("book,test")
+        run([sys.executable, "-c", "from aebook.figures.spread import measure; measure()"], env=quick_env())
     return 0
+
+
+def run_tests(pytest_args: list[str], kernels: dict[str, str] | None = None) -> int:
+    """The whole suite in quick mode, with a fresh result cache; ``kernels`` forces CPU kernel
+    variables (``None`` keeps what the machine and the caller chose)."""
+    with result_cache():
+        env = quick_env()
+        env.update(kernels or {})
+        return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=env).returncode
+
+
+def run_portable(pytest_args: list[str]) -> int:
+    """The suite with this CPU's own kernels, then under MKL's and ATen's most basic code path
+    (the same on every x86-64 CPU), then, on an AVX-512 CPU, under AVX2: each must pass."""
+    settings = {"native": None, "compatible": PORTABLE_KERNELS["compatible"]}
+    if "avx512f" in cpu_flags():
+        settings["avx2"] = PORTABLE_KERNELS["avx2"]
+    codes = {}
+    for name, kernels in settings.items():
+        print(f"\n=== test suite, kernels: {name} {kernels or '(as the machine picks)'} ===", flush=True)
+        codes[name] = run_tests(pytest_args, kernels)
+    print("\n" + "\n".join(f"{name:10s} {'passed' if code == 0 else f'FAILED (exit {code})'}"
+                          for name, code in codes.items()))
+    return max(codes.values())
 
 
 if __name__ == "__main__":

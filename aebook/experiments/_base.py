@@ -3,6 +3,7 @@ train on, the result cache, and two small training helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import numbers
@@ -50,19 +51,41 @@ def _disk_key(fn, args: tuple, kwargs: dict) -> str:
     return f"{fn.__qualname__.strip('_')}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.pkl"
 
 
+#: intra-op threads every experiment computes with, whatever its caller set (a notebook's
+#: setup() asks for 2, the figure tests for 1): float sums depend on the thread count and
+#: training amplifies the difference, so a result must not depend on who computed it first.
+EXPERIMENT_THREADS = 1
+
+
+@contextlib.contextmanager
+def fixed_threads(n: int = EXPERIMENT_THREADS):
+    """Run the body on ``n`` torch threads, then restore the caller's setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def cached(maxsize: int, *, disk: bool = True):
     """``functools.lru_cache(maxsize)`` that :func:`clear_cache` knows about; with ``disk`` (the
-    default) results are also shared through ``$AEBOOK_RESULT_CACHE`` when it is set."""
+    default) results are also shared through ``$AEBOOK_RESULT_CACHE`` when it is set. The
+    function runs on :data:`EXPERIMENT_THREADS` threads."""
     def wrap(fn):
+        def run(*args, **kwargs):
+            with fixed_threads():
+                return fn(*args, **kwargs)
+
         def compute(*args, **kwargs):
             root = os.environ.get(RESULT_CACHE_ENV) if disk else None
             if not root:
-                return fn(*args, **kwargs)
+                return run(*args, **kwargs)
             path = Path(root) / _disk_key(fn, args, kwargs)
             if path.exists():
                 with path.open("rb") as f:
                     return pickle.load(f)  # written by this run's own processes, see RESULT_CACHE_ENV
-            result = fn(*args, **kwargs)
+            result = run(*args, **kwargs)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             try:
                 with tmp.open("wb") as f:

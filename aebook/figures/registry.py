@@ -2,7 +2,8 @@
 
 A figure is registered with a decorator next to the function that draws it::
 
-    @register("19.3", page="ch19_1_2_deep",
+    # a trained model: data checked; measured spread across kernels 5e-7 (python3 tools/make.py spread)
+@register("19.3", page="ch19_1_2_deep", check="data", data_tol=0.001,
               title={"en": "A deep autoencoder's latent surface", "ko": "..."})
     def fig19_3(lang=None, mode=None):
         ...
@@ -16,8 +17,25 @@ version trains only once.
 
 Each figure has one committed baseline image per language under ``book/figures/<lang>/``,
 drawn in quick mode. ``tests/test_figures.py`` redraws every figure and compares it with
-its baseline (:func:`compare_with_baseline`), so "the figures reproduce" is checked by CI.
-Redraw the baselines after an intended change with ``python -m aebook figures --write``.
+its baseline (:func:`compare_with_baseline`), so "the figures reproduce" is checked by CI, in
+one of two ways (the ``check`` of the registration):
+
+* ``"pixels"``: the image, within an RMS difference of ``tol`` (0-255 scale). For figures
+  whose data are closed-form or deterministic to rounding (diagrams, exact densities, seeded
+  Monte Carlo in float64), which draw the same pixels on any x86-64 machine.
+* ``"data"``: for figures of trained models. Their numbers move slightly with the CPU's
+  kernels (AVX2 vs AVX-512, the BLAS build), and a scatter of a thousand points moved by half
+  a pixel fails any pixel test, so the drawing's structure (axes, titles, labels, legends,
+  texts with their numbers masked; exact) and the arrays it plots (relative RMS difference at
+  most ``data_tol``) are compared separately, against ``<slug>.json`` and ``<slug>.npz`` next
+  to the image. See :mod:`aebook.figures.fingerprint`.
+
+``data_tol`` is set from the spread measured across kernel settings
+(``python3 tools/make.py spread``, recorded in ``book/figures/spread.json``), and a test
+checks that every tolerance covers that spread with room to spare. The baselines themselves
+are drawn by ``python3 tools/make.py baselines`` with the kernels pinned
+(``ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2``), so they can be redrawn bit for bit on any
+AVX2 machine. Redraw them after an intended change.
 """
 
 from __future__ import annotations
@@ -53,7 +71,9 @@ class FigureSpec:
         func: ``func(lang=None, mode=None) -> matplotlib.figure.Figure``.
         page: notebook stem under ``book/<lang>/`` where the figure is shown.
         title: what the figure shows, in both languages.
-        tol: allowed RMS difference (0-255 scale) against the baseline.
+        tol: allowed RMS difference (0-255 scale) against the baseline image (``check="pixels"``).
+        check: ``"pixels"`` or ``"data"`` (see the module docstring).
+        data_tol: allowed relative RMS difference of each plotted array (``check="data"``).
     """
 
     id: str
@@ -62,6 +82,8 @@ class FigureSpec:
     title: dict[str, str]
     tol: float = 3.0
     extra: dict = field(default_factory=dict)
+    check: str = "pixels"
+    data_tol: float = 0.0
 
     @property
     def in_book(self) -> bool:
@@ -72,8 +94,10 @@ class FigureSpec:
     def slug(self) -> str:
         return "fig-" + self.id.replace(".", "-")
 
-    def baseline(self, lang: str) -> Path:
-        return BASELINE_DIR / lang / f"{self.slug}.png"
+    def baseline(self, lang: str, suffix: str = ".png") -> Path:
+        """The committed baseline: the image (``.png``), and for ``check="data"`` the plotted
+        arrays (``.npz``) and the drawing's structure (``.json``)."""
+        return BASELINE_DIR / lang / f"{self.slug}{suffix}"
 
     def qualname(self) -> str:
         return f"{self.func.__module__}.{self.func.__qualname__}"
@@ -82,8 +106,17 @@ class FigureSpec:
 REGISTRY: dict[str, FigureSpec] = {}
 
 
-def register(fig_id: str, *, page: str, title: dict[str, str], tol: float = 3.0, **extra):
-    """Decorator: register ``func`` as the code that reproduces figure ``fig_id``."""
+CHECKS = ("pixels", "data")
+
+
+def register(fig_id: str, *, page: str, title: dict[str, str], tol: float = 3.0,
+             check: str = "pixels", data_tol: float = 0.0, **extra):
+    """Decorator: register ``func`` as the code that reproduces figure ``fig_id``.
+
+    ``check="data"`` (figures of trained models) needs ``data_tol`` > 0, the allowed relative
+    RMS difference of the plotted arrays; give the measured spread that justifies it in a
+    comment at the registration.
+    """
     if not _ID.match(fig_id):
         raise ValueError(f"figure id {fig_id!r} must look like '19.3', 'alg19.1' or 'area.name'")
     missing = [lang for lang in LANGS if lang not in title]
@@ -91,11 +124,15 @@ def register(fig_id: str, *, page: str, title: dict[str, str], tol: float = 3.0,
         raise ValueError(f"figure {fig_id!r}: title lacks the language(s) {missing}")
     if tol < 0:
         raise ValueError(f"figure {fig_id!r}: tol must be >= 0, got {tol}")
+    if check not in CHECKS:
+        raise ValueError(f"figure {fig_id!r}: check must be one of {CHECKS}, got {check!r}")
+    if check == "data" and not 0 < data_tol < 1:
+        raise ValueError(f"figure {fig_id!r}: check='data' needs data_tol in (0, 1), got {data_tol!r}")
 
     def deco(func):
         if fig_id in REGISTRY and REGISTRY[fig_id].qualname() != f"{func.__module__}.{func.__qualname__}":
             raise ValueError(f"figure {fig_id!r} is already registered by {REGISTRY[fig_id].qualname()}")
-        REGISTRY[fig_id] = FigureSpec(fig_id, func, page, dict(title), tol, dict(extra))
+        REGISTRY[fig_id] = FigureSpec(fig_id, func, page, dict(title), tol, dict(extra), check, float(data_tol))
         return func
 
     return deco
@@ -142,48 +179,115 @@ def save(fig, path: Path) -> Path:
     return path
 
 
+def save_fingerprint(fig, stem: Path) -> tuple[Path, Path]:
+    """Write :func:`~aebook.figures.fingerprint.figure_data` to ``<stem>.npz`` and
+    :func:`~aebook.figures.fingerprint.figure_structure` to ``<stem>.json``."""
+    import json
+
+    import numpy as np
+
+    from .fingerprint import figure_data, figure_structure
+
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    # float32 is plenty for tolerances of 1e-3 and up, and halves the files
+    data = {k.replace("/", "__"): v.astype(np.float32) for k, v in figure_data(fig).items()}
+    npz, js = stem.with_suffix(".npz"), stem.with_suffix(".json")
+    with open(npz, "wb") as f:  # a file object: np.savez does not append a second suffix
+        np.savez_compressed(f, **data)
+    js.write_text(json.dumps(figure_structure(fig), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return npz, js
+
+
+def load_fingerprint(stem: Path) -> tuple[dict, dict]:
+    """``(data, structure)`` written by :func:`save_fingerprint`."""
+    import json
+
+    import numpy as np
+
+    stem = Path(stem)
+    with np.load(stem.with_suffix(".npz")) as z:
+        data = {k.replace("__", "/"): z[k].astype(np.float64) for k in z.files}
+    return data, json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+
+
 def write_baseline(fig_id: str, lang: str) -> Path:
-    """Redraw ``fig_id`` in quick mode and overwrite its committed baseline."""
+    """Redraw ``fig_id`` in quick mode and overwrite its committed baseline (the image, and
+    for ``check="data"`` its data and structure)."""
     import matplotlib.pyplot as plt
 
     spec = get(fig_id)
     fig = draw(fig_id, lang=lang, mode="quick")
     try:
-        return save(fig, spec.baseline(lang))
+        path = save(fig, spec.baseline(lang))
+        if spec.check == "data":
+            save_fingerprint(fig, spec.baseline(lang, ""))
+        return path
     finally:
         plt.close(fig)
 
 
-def compare_with_baseline(fig_id: str, lang: str, out_dir: Path | None = None) -> tuple[bool, str]:
-    """Redraw in quick mode and compare with the baseline.
+def _missing(spec: FigureSpec, lang: str, path: Path) -> tuple[bool, str]:
+    return False, (f"figure {spec.id} ({lang}) has no baseline at {path}; "
+                   f"draw it with: python -m aebook figures --write --id {spec.id}")
 
-    Returns ``(ok, message)``; on failure the message gives the RMS difference and the
-    paths of the new image and of matplotlib's diff image.
+
+def compare_with_baseline(fig_id: str, lang: str, out_dir: Path | None = None) -> tuple[bool, str]:
+    """Redraw in quick mode and compare with the baseline, as the figure's ``check`` says.
+
+    Returns ``(ok, message)``. On failure the message says what differs: the RMS difference
+    and the paths of the new image and of matplotlib's diff image (``"pixels"``), or the first
+    structural difference, or the array that moved most and by how much (``"data"``).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.testing.compare import compare_images
-    from matplotlib.testing.exceptions import ImageComparisonFailure
 
     spec = get(fig_id)
     expected = spec.baseline(lang)
     if not expected.exists():
-        return False, (f"figure {fig_id} ({lang}) has no baseline at {expected}; "
-                       f"draw it with: python -m aebook figures --write --id {fig_id}")
+        return _missing(spec, lang, expected)
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="aebook-fig-"))
     actual = out_dir / f"{spec.slug}-{lang}.png"
     fig = draw(fig_id, lang=lang, mode="quick")
     try:
         save(fig, actual)
+        if spec.check == "data":
+            return _compare_data(spec, lang, fig, actual)
     finally:
         plt.close(fig)
+    return _compare_pixels(spec, lang, expected, actual)
+
+
+def _compare_pixels(spec: FigureSpec, lang: str, expected: Path, actual: Path) -> tuple[bool, str]:
+    from matplotlib.testing.compare import compare_images
+    from matplotlib.testing.exceptions import ImageComparisonFailure
+
     try:
         result = compare_images(str(expected), str(actual), tol=spec.tol, in_decorator=True)
     except ImageComparisonFailure as err:  # e.g. the image size changed
-        return False, f"figure {fig_id} ({lang}) differs from its baseline: {err}; new image {actual}"
+        return False, f"figure {spec.id} ({lang}) differs from its baseline: {err}; new image {actual}"
     if result is None:
-        return True, f"figure {fig_id} ({lang}) matches its baseline"
-    return False, (f"figure {fig_id} ({lang}) differs from its baseline: RMS {result['rms']:.2f} > tol "
+        return True, f"figure {spec.id} ({lang}) matches its baseline"
+    return False, (f"figure {spec.id} ({lang}) differs from its baseline: RMS {result['rms']:.2f} > tol "
                    f"{spec.tol}; new image {actual}, diff {result.get('diff')}")
+
+
+def _compare_data(spec: FigureSpec, lang: str, fig, actual: Path) -> tuple[bool, str]:
+    from .fingerprint import compare_data, compare_structure, figure_data, figure_structure
+
+    stem = spec.baseline(lang, "")
+    if not stem.with_suffix(".npz").exists() or not stem.with_suffix(".json").exists():
+        return _missing(spec, lang, stem.with_suffix(".npz"))
+    data, structure = load_fingerprint(stem)
+    problem = compare_structure(figure_structure(fig), structure)
+    if problem is not None:
+        return False, (f"figure {spec.id} ({lang}) is drawn differently from its baseline: {problem}; "
+                       f"new image {actual}")
+    worst, where = compare_data(figure_data(fig), data)
+    if worst > spec.data_tol:
+        return False, (f"figure {spec.id} ({lang}): the plotted data moved: {where} differs by "
+                       f"{worst:.3g} (relative RMS) > data_tol {spec.data_tol}; new image {actual}")
+    return True, (f"figure {spec.id} ({lang}) matches its baseline: same drawing, data within "
+                  f"{worst:.2g} <= {spec.data_tol}")
 
 
 def index_rows(lang: str | None = None) -> list[dict[str, str]]:

@@ -88,7 +88,8 @@ def _curve_axes(ax) -> None:
     ax.tick_params(labelsize=8)
 
 
-@register("19.4", page="ch19_1_4_denoising",
+# a trained model: data checked; measured spread across kernels 6e-7 (python3 tools/make.py spread)
+@register("19.4", page="ch19_1_4_denoising", check="data", data_tol=0.001,
           title={"en": "Denoising: data on a curve, noisy samples, and the vectors a trained "
                        "DAE learns back toward the curve",
                  "ko": "잡음 제거: 곡선 위의 데이터, 잡음 섞인 표본, 훈련된 DAE가 곡선 쪽으로 "
@@ -132,7 +133,8 @@ def fig19_4(lang: str | None = None, mode: str | None = None):
     return fig
 
 
-@register("sparse.lambda", page="ch19_1_3_sparse",
+# a trained model: data checked; measured spread across kernels 0.0009 (python3 tools/make.py spread)
+@register("sparse.lambda", page="ch19_1_3_sparse", check="data", data_tol=0.002,
           title={"en": "Sparsity and reconstruction error against the penalty: L1 on "
                        "activations vs L2 on weights",
                  "ko": "페널티 세기에 따른 희소성과 재구성 오차: 활성값 L1과 가중치 L2"})
@@ -179,7 +181,8 @@ def fig_sparse_lambda(lang: str | None = None, mode: str | None = None):
     return fig
 
 
-@register("sparse.codes", page="ch19_1_3_sparse",
+# a trained model: data checked; measured spread across kernels 0.0025 (python3 tools/make.py spread)
+@register("sparse.codes", page="ch19_1_3_sparse", check="data", data_tol=0.01,
           title={"en": "Hidden codes of held-out digits without a penalty and with the L1 "
                        "activation penalty",
                  "ko": "검증 숫자의 은닉 코드: 페널티 없음과 활성값 L1 페널티"})
@@ -264,7 +267,8 @@ def denoising_rows(res, x: torch.Tensor, kinds, lang: str, plain: bool = False, 
     return rows
 
 
-@register("denoise.grid", page="ch19_1_4_denoising",
+# a trained model: data checked; measured spread across kernels 0.064 (python3 tools/make.py spread)
+@register("denoise.grid", page="ch19_1_4_denoising", check="data", data_tol=0.2,
           title={"en": "Corrupted held-out digits and the outputs of denoising autoencoders, "
                        "for masking noise ν and Gaussian noise σ",
                  "ko": "손상된 검증 숫자와 잡음 제거 오토인코더의 출력 (마스킹 잡음 ν, 가우시안 잡음 σ)"})
@@ -282,7 +286,8 @@ def fig_denoise_grid(lang: str | None = None, mode: str | None = None):
     return digit_grid(rows, (28, 28), t("reg.grid.title", lang))
 
 
-@register("denoise.score", page="ch19_1_4_denoising",
+# a trained model: data checked; measured spread across kernels 3e-5 (python3 tools/make.py spread)
+@register("denoise.score", page="ch19_1_4_denoising", check="data", data_tol=0.001,
           title={"en": "The score of a noisy 2-D Gaussian mixture: exact, and implied by a "
                        "trained denoising autoencoder",
                  "ko": "잡음 섞인 2차원 가우시안 혼합의 스코어: 정확한 값과 훈련된 잡음 제거 "
