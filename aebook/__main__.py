@@ -5,6 +5,7 @@
     python -m aebook figures --write [--id 19.3] [--lang ko]   # redraw the baselines
     python -m aebook figures --dump DIR          # image, data and structure of every figure
     python -m aebook info                        # mode, device, versions
+    python -m aebook equations                   # (19.1)-(19.25) and the code of each
 """
 
 from __future__ import annotations
@@ -72,10 +73,17 @@ def _dump(registry, ids, langs, folder) -> int:
 def _info(args) -> int:
     import torch
 
-    from . import __version__
+    from ._version import __version__
     from .config import get_mode, pick_device
 
     print(f"aebook {__version__}; torch {torch.__version__}; mode {get_mode()}; device {pick_device()}")
+    return 0
+
+
+def _equations(args) -> int:
+    from .equations import table
+
+    print(table())
     return 0
 
 
@@ -94,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     f.set_defaults(func=_figures)
     i = sub.add_parser("info", help="print versions, mode and device")
     i.set_defaults(func=_info)
+    q = sub.add_parser("equations", help="print every numbered equation of 19.1-19.2 and its code")
+    q.set_defaults(func=_equations)
     args = ap.parse_args(argv)
     return args.func(args)
 

@@ -8,8 +8,8 @@ One latent variable and two observed ones::
 The decoder bends the real line onto an arc of a circle; the rate ``a`` (fixed) sets how far
 round the circle the prior's mass is spread, and the single trainable parameter ``w`` (the
 "network weights" of (19.4)) is the circle's radius. The marginal p(x | w) (19.4) is a
-crescent ("banana") whose horns are the two tails of the prior; a point between the horns can be explained by two values of z, so
-its posterior (19.12) is bimodal although the prior is not.
+crescent ("banana") whose horns are the two tails of the prior; a point between the horns can
+be explained by two values of z, so its posterior (19.12) is bimodal although the prior is not.
 
 Because z is one-dimensional, everything a VAE has to approximate is computed here to
 quadrature accuracy:
@@ -31,40 +31,31 @@ throughout.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .vae import kl_std_normal
+from ._checks import check_finite, integer, positive
+from .vae.networks import LOG2PI
+from .vae.objectives import kl_std_normal
 
 Tensor = torch.Tensor
 
 __all__ = ["ArcModel", "gauss_hermite"]
 
-_LOG2PI = math.log(2 * math.pi)
-
-
 def gauss_hermite(n: int) -> tuple[Tensor, Tensor]:
     """Nodes t_i and weights for E_{ε~N(0,1)}[f(ε)] ≈ Σ_i v_i f(t_i) (probabilists' form, the
     weights sum to 1), float64. Exact for polynomials of degree < 2n."""
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 200:
-        raise ValueError(f"n must be an int in [1, 200], got {n!r}")
-    t, v = np.polynomial.hermite_e.hermegauss(int(n))
+    t, v = np.polynomial.hermite_e.hermegauss(integer(n, "n", maximum=200))
     return (torch.as_tensor(t, dtype=torch.float64),
             torch.as_tensor(v / math.sqrt(2 * math.pi), dtype=torch.float64))
 
 
-def _finite_pos(v: Any, name: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-    return float(v)
-
-
 class ArcModel(nn.Module):
-    """The arc model above, with ``w`` a trainable scalar (``nn.Parameter``, float64).
+    """The arc model above: the prior p(z) = N(0, 1) (19.5) bent onto an arc of radius ``w``,
+    a trainable scalar (``nn.Parameter``, float64).
 
     Args:
         w: the radius, > 0.
@@ -76,13 +67,12 @@ class ArcModel(nn.Module):
     def __init__(self, w: float = 1.0, sigma: float = 0.15, rate: float = 1.25, *,
                  z_max: float = 8.0, n_grid: int = 1601):
         super().__init__()
-        self.w = nn.Parameter(torch.tensor(_finite_pos(w, "w"), dtype=torch.float64))
-        self.sigma = _finite_pos(sigma, "sigma")
-        self.rate = _finite_pos(rate, "rate")
-        z_max = _finite_pos(z_max, "z_max")
-        if not isinstance(n_grid, numbers.Integral) or isinstance(n_grid, bool) or n_grid < 11:
-            raise ValueError(f"n_grid must be an int >= 11, got {n_grid!r}")
-        self.register_buffer("z_grid", torch.linspace(-z_max, z_max, int(n_grid), dtype=torch.float64))
+        self.w = nn.Parameter(torch.tensor(positive(w, "w"), dtype=torch.float64))
+        self.sigma = positive(sigma, "sigma")
+        self.rate = positive(rate, "rate")
+        z_max = positive(z_max, "z_max")
+        n_grid = integer(n_grid, "n_grid", minimum=11)
+        self.register_buffer("z_grid", torch.linspace(-z_max, z_max, n_grid, dtype=torch.float64))
 
     # -- the decoder -----------------------------------------------------------------------
     def mean(self, z: Tensor, w: Tensor | float | None = None) -> Tensor:
@@ -91,31 +81,30 @@ class ArcModel(nn.Module):
         a = self.rate * z
         return w * torch.stack((torch.cos(a), torch.sin(a)), dim=-1)
 
-    def _x(self, x: Any) -> Tensor:
+    def _as_points(self, x: Any) -> Tensor:
+        """``x: (N, 2)`` checked (shape, dtype, no NaN) and in float64."""
         if not isinstance(x, Tensor) or not x.is_floating_point():
             raise TypeError(f"x must be a floating torch.Tensor of shape (N, 2), got "
                             f"{getattr(x, 'dtype', type(x).__name__)}")
         if x.ndim != 2 or x.shape[1] != 2:
             raise ValueError(f"x must have shape (N, 2), got {tuple(x.shape)}")
-        if not torch.isfinite(x).all():
-            raise ValueError("x contains NaN or inf")
-        return x.to(torch.float64)
+        return check_finite(x, "x").to(torch.float64)
 
     def log_px_z(self, x: Tensor, z: Tensor, w: Tensor | float | None = None) -> Tensor:
         """ln p(x_n | z, w) for ``x: (N, 2)`` and ``z`` of shape ``(K,)`` (the same values
         for every point: result ``(N, K)``) or ``(N, K)`` (per point: result ``(N, K)``)."""
-        x = self._x(x)
+        x = self._as_points(x)
         m = self.mean(z, w)
         if z.ndim == 1:
             d2 = (x[:, None, :] - m[None]).pow(2).sum(-1)
         else:
             d2 = (x[:, None, :] - m).pow(2).sum(-1)
-        return -_LOG2PI - 2 * math.log(self.sigma) - d2 / (2 * self.sigma**2)
+        return -LOG2PI - 2 * math.log(self.sigma) - d2 / (2 * self.sigma**2)
 
     def log_joint_grid(self, x: Tensor, w: Tensor | float | None = None) -> Tensor:
         """ln p(x_n, z_k | w) on the grid, ``(N, K)``."""
         z = self.z_grid
-        return self.log_px_z(x, z, w) - 0.5 * (_LOG2PI + z.pow(2))
+        return self.log_px_z(x, z, w) - 0.5 * (LOG2PI + z.pow(2))
 
     # -- exact answers ----------------------------------------------------------------------
     def log_px(self, x: Tensor, w: Tensor | float | None = None) -> Tensor:
@@ -132,20 +121,20 @@ class ArcModel(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
         """``n`` points from p(x | w): z ~ N(0, 1), x = mean(z) + σ ε, ``(n, 2)``."""
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
-        z = torch.randn(int(n), generator=generator, dtype=torch.float64)
-        e = torch.randn(int(n), 2, generator=generator, dtype=torch.float64)
+        n = integer(n, "n")
+        z = torch.randn(n, generator=generator, dtype=torch.float64)
+        e = torch.randn(n, 2, generator=generator, dtype=torch.float64)
         return self.mean(z) + self.sigma * e
 
     def elbo(self, x: Tensor, mu: Tensor, logvar: Tensor, *, w: Tensor | float | None = None,
              n_nodes: int = 48) -> dict[str, Tensor]:
-        """The ELBO (19.14) of q(z | x_n) = N(μ_n, exp(logvar_n)) per point, ``(N,)`` each:
+        """The ELBO (19.7), in the form (19.14), of q(z | x_n) = N(μ_n, exp(logvar_n)) per point;
+        with :meth:`log_px` it gives the gap ln p − ELBO = KL(q ‖ posterior) of (19.6). ``(N,)`` each:
         ``"recon"`` = E_q[ln p(x_n | z, w)] by ``n_nodes``-point Gauss–Hermite quadrature,
         ``"kl"`` = KL(q ‖ N(0, 1)) in closed form, ``"elbo"`` = recon − kl.
 
         ``mu`` and ``logvar`` have shape ``(N,)`` or ``(N, 1)`` (an encoder's output)."""
-        x = self._x(x)
+        x = self._as_points(x)
         mu, logvar = mu.reshape(-1).to(torch.float64), logvar.reshape(-1).to(torch.float64)
         if mu.shape[0] != x.shape[0] or logvar.shape[0] != x.shape[0]:
             raise ValueError(f"mu and logvar must have one value per point (N={x.shape[0]}), got "
@@ -163,7 +152,7 @@ class ArcModel(nn.Module):
 
         Returns the per-point averages ``log_px_before``, ``elbo_after_e`` (equal to it),
         ``elbo_after_m`` (the same q with the new w: below ln p(x | w_new)) and ``log_px_after``, and ``w``."""
-        x = self._x(x)
+        x = self._as_points(x)
         with torch.no_grad():
             post = self.posterior_grid(x)
             dz = float(self.z_grid[1] - self.z_grid[0])
@@ -173,7 +162,7 @@ class ArcModel(nn.Module):
             # the ELBO right after the E step, computed, not assumed: equal to ln p(x | w_old)
             elbo_after_e = float((qw * (self.log_joint_grid(x) - log_q)).sum(1).mean())
             # the part of the ELBO that does not depend on w: E_q[ln p(z) − ln q(z)]
-            prior_minus_entropy = (qw * (-0.5 * (_LOG2PI + self.z_grid.pow(2)) - log_q)).sum(1)
+            prior_minus_entropy = (qw * (-0.5 * (LOG2PI + self.z_grid.pow(2)) - log_q)).sum(1)
         opt = torch.optim.LBFGS([self.w], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
 
         def closure():
@@ -189,5 +178,6 @@ class ArcModel(nn.Module):
             elbo_after = float(((qw * self.log_px_z(x, self.z_grid)).sum(1)
                                 + prior_minus_entropy).mean())
             after = float(self.log_px(x).mean())
-        return {"log_px_before": before, "elbo_after_e": elbo_after_e, "elbo_after_m": elbo_after, "log_px_after": after,
+        return {"log_px_before": before, "elbo_after_e": elbo_after_e, "elbo_after_m": elbo_after,
+                "log_px_after": after,
                 "w": w_new}

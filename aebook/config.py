@@ -22,7 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._checks import integer
+from ._checks import seed as check_seed
+
 MODES = ("quick", "full")
+DEVICES = ("cpu", "cuda", "mps")
 MODE_ENV = "AEBOOK_MODE"
 DEFAULT_THREADS = 2  # CI and the reference machine have 2 cores; fixed so results repeat
 
@@ -47,7 +51,7 @@ class Setup:
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 
@@ -63,8 +67,7 @@ def get_mode(mode: str | None = None) -> str:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed ``random``, NumPy and PyTorch; return a fresh CPU ``torch.Generator`` with that seed."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -80,15 +83,18 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:  # "tpu", 3.5, ...: torch's message names no choice
+        raise ValueError(f"device must be 'cpu', 'cuda', 'mps' or 'auto', got {device!r}") from err
+    if dev.type not in DEVICES:
+        raise ValueError(f"device must be 'cpu', 'cuda', 'mps' or 'auto', got {device!r}")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for, but torch.cuda.is_available() is False")
     if dev.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
             raise ValueError("device='mps' was asked for, but MPS is not available")
-    if dev.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'mps' or 'auto', got {device!r}")
     return dev
 
 
@@ -110,9 +116,7 @@ def setup(lang: str = "en", *, seed: int = 0, mode: str | None = None,
     set_language(lang)
     chosen_mode = get_mode(mode)
     if threads is not None:
-        if not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be a positive int or None, got {threads!r}")
-        torch.set_num_threads(threads)
+        torch.set_num_threads(integer(threads, "threads (or None)"))
     seed_everything(seed)
     dev = pick_device(device)
     ctx = Setup(lang=lang, mode=chosen_mode, seed=seed, device=dev, threads=torch.get_num_threads())

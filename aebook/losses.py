@@ -5,8 +5,12 @@ wants: **sum over data dimensions, mean over the batch** (so the value does not 
 the batch size and a learning rate carries over between batch sizes). The book's ``Σ_n`` form
 is available next to it, and the docstring of each function shows both.
 
-Equations (what is here now, and what comes with later sections)
------------------------------------------------------------------
+Where a loss lives: the losses of the deterministic autoencoders and the MAE's masked-patch
+error are here, because they need nothing of a model but its output. The VAE's objectives
+need its encoder and decoder, so they live with the model in :mod:`aebook.vae.objectives`
+(the full index of equations is :mod:`aebook.equations`). This module imports no model:
+:mod:`aebook.mae` and :mod:`aebook.models` import it, never the other way round.
+
 =========  =======================================================  ==========================
 (19.1)     E(w) = ½ Σ_n ||y(x_n, w) − x_n||²                        :func:`reconstruction_error`,
                                                                     :func:`book_error_19_1`,
@@ -19,37 +23,31 @@ Equations (what is here now, and what comes with later sections)
                                                                     :func:`denoising_loss`
 —          squared error on the masked patches only (MAE)           :func:`masked_patch_loss`,
                                                                     :func:`mae_loss`
-(19.15)    KL(q(z|x) || N(0, I)), closed form (printed sign wrong)  :func:`aebook.vae.kl_std_normal`
-(19.14)    ELBO, and (19.19) the full VAE objective                 :func:`aebook.vae.elbo`,
-                                                                    :func:`aebook.vae.vae_loss`
 =========  =======================================================  ==========================
 
 Training-loop losses have the signature ``loss_fn(model, batch) -> Tensor`` expected by
 :func:`aebook.train.fit` (``batch`` is a tuple of tensors). They find the model's
-reconstruction by duck typing (``model(x).recon``), so this module imports no model and
-``aebook.models`` may import it freely.
+reconstruction by duck typing (``model(x).recon``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import math
-import numbers
-
 import torch
 from torch import nn
 
-from .data import check_finite as _check_finite
-from .noise import Corruption
+from ._checks import REDUCTIONS, nonneg, reduce
+from ._checks import check_finite as _check_finite
+from .noise import Corruption, check_mask_ratio
 
 Tensor = torch.Tensor
 
 __all__ = ["REDUCTIONS", "book_error_19_1", "book_error_19_3", "denoising_error", "denoising_loss",
-           "l1_activation_penalty", "mae_loss", "masked_patch_loss", "recon_loss", "reconstruction_error", "sparse_loss",
+           "l1_activation_penalty", "mae_loss", "masked_patch_loss", "recon_loss", "reconstruction_error",
+           "sparse_loss",
            "weight_l2_penalty"]
 
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def _check_pair(y: Any, x: Any, check_finite: bool, names: tuple[str, str] = ("y", "x")) -> None:
@@ -119,13 +117,7 @@ def reconstruction_error(y: Tensor, x: Tensor, *, reduction: str = "mean", half:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     _check_pair(y, x, check_finite)
     e = (y - x).pow(2).flatten(1).sum(dim=1)  # (N,): sum over data dimensions
-    if half:
-        e = 0.5 * e
-    if reduction == "mean":
-        return e.mean()
-    if reduction == "sum":
-        return e.sum()
-    return e
+    return reduce(0.5 * e if half else e, reduction)
 
 
 def book_error_19_1(y: Tensor, x: Tensor) -> Tensor:
@@ -164,13 +156,6 @@ def _check_batch(batch: Any) -> Tensor:
     return batch[0]
 
 
-def _check_lambda(value: Any, name: str) -> float:
-    v = math.nan if isinstance(value, bool) or not isinstance(value, numbers.Real) else float(value)
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
-
-
 # ------------------------------------------------------------------------------------------------
 # (19.2): sparse autoencoders, an L1 penalty on the hidden activations
 
@@ -202,12 +187,7 @@ def l1_activation_penalty(z: Tensor, *, reduction: str = "mean") -> Tensor:
                         f"{getattr(z, 'dtype', type(z).__name__)}")
     if z.ndim < 2 or z.shape[0] == 0:
         raise ValueError(f"z must be batched, shape (N, K) with N >= 1, got {tuple(z.shape)}")
-    a = z.abs().flatten(1).sum(dim=1)
-    if reduction == "mean":
-        return a.mean()
-    if reduction == "sum":
-        return a.sum()
-    return a
+    return reduce(z.abs().flatten(1).sum(dim=1), reduction)
 
 
 def weight_l2_penalty(model: nn.Module) -> Tensor:
@@ -251,8 +231,8 @@ def sparse_loss(lam: float = 0.0, *, weight_l2: float = 0.0):
     Raises:
         ValueError: a negative or non-finite weight (named).
     """
-    lam = _check_lambda(lam, "lam")
-    wl2 = _check_lambda(weight_l2, "weight_l2")
+    lam = nonneg(lam, "lam")
+    wl2 = nonneg(weight_l2, "weight_l2")
 
     def loss_fn(model: nn.Module, batch: tuple) -> dict[str, Tensor]:
         x = _check_batch(batch)
@@ -383,8 +363,6 @@ def mae_loss(mask_ratio: float = 0.75):
     """A training loss for :func:`aebook.train.fit`: ``model(imgs, mask_ratio).loss`` of an
     :class:`aebook.mae.MaskedAutoencoder`, with a fresh random mask per batch (torch's global
     generator, which ``fit`` seeds). ``batch[0]`` holds images ``(N, C, H, W)``."""
-    from .mae import check_mask_ratio
-
     ratio = check_mask_ratio(mask_ratio)
 
     def loss_fn(model: nn.Module, batch: tuple) -> Tensor:

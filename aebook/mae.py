@@ -5,14 +5,16 @@ visible; the **encoder** (a Vision Transformer) sees only those, plus a class to
 **decoder** projects the encoded tokens to its own width, appends one shared, learned **mask
 token** for every removed patch, puts all tokens back in their original order, adds its own
 position embeddings, runs a few transformer blocks and predicts the pixels of every patch. The
-loss is the squared error on the **removed patches only** (:func:`aebook.losses.masked_patch_loss`).
+loss is the squared error on the **removed patches only** (:meth:`MaskedAutoencoder.forward_loss`,
+:func:`aebook.losses.masked_patch_loss`).
 After pre-training the decoder is dropped and the encoder serves as a feature extractor.
 
 ==================================  ============================================================
 :func:`patchify`, :func:`unpatchify`  images ``(N, C, H, W)`` ↔ patches ``(N, L, p·p·C)``, exact
                                       inverses
 :func:`sincos_pos_embed_2d`           fixed 2-D sine-cosine position embeddings ``(L, dim)``
-:func:`random_masking`                per-sample random masks by sorting uniform noise
+:func:`random_masking`                per-sample random masks by sorting uniform noise (in
+                                      :mod:`aebook.noise`, with the other corruptions)
 :class:`MaskedAutoencoder`            encoder on visible patches + decoder with mask tokens;
                                       ``encoder_mode="all"`` gives the BERT-style variant that
                                       feeds mask tokens through the encoder
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,16 +37,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import check_finite
+from ._checks import boolean, check_finite, choice, integer, positive
+from .losses import masked_patch_loss
+from .noise import check_mask_ratio, n_visible, random_masking
 
 Tensor = torch.Tensor
 
-__all__ = ["ENCODER_MODES", "MAEConfig", "MAEOutput", "MaskedAutoencoder", "check_mask_ratio",
-           "n_visible", "patchify", "random_masking", "sincos_pos_embed_2d", "unpatchify"]
+__all__ = ["ENCODER_MODES", "EncoderClassifier", "MAEConfig", "MAEOutput", "MaskedAutoencoder",
+           "as_images", "check_mask_ratio", "n_visible", "patchify", "random_masking",
+           "sincos_pos_embed_2d", "unpatchify"]
 
 #: ``"visible"``: the MAE encoder sees only visible patches; ``"all"``: BERT-style, every
 #: position enters the encoder, removed ones as a learned mask token.
 ENCODER_MODES = ("visible", "all")
+#: guards flat patches when targets are normalised per patch (``norm_pix_loss``)
+NORM_PIX_EPS = 1e-6
 
 
 # ------------------------------------------------------------------------------------------------
@@ -64,16 +70,10 @@ def _check_images(imgs: Any, p: int) -> Tensor:
     return imgs
 
 
-def _check_pos_int(value: Any, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def patchify(imgs: Tensor, patch_size: int) -> Tensor:
     """``(N, C, H, W)`` → ``(N, L, p·p·C)`` with ``L = (H/p)(W/p)`` patches in row-major order;
     inside a patch the values are ordered (row, column, channel)."""
-    p = _check_pos_int(patch_size, "patch_size")
+    p = integer(patch_size, "patch_size")
     imgs = _check_images(imgs, p)
     N, C, H, W = imgs.shape
     h, w = H // p, W // p
@@ -86,8 +86,8 @@ def unpatchify(patches: Tensor, patch_size: int, channels: int = 1,
                grid: tuple[int, int] | None = None) -> Tensor:
     """The inverse of :func:`patchify`: ``(N, L, p·p·C)`` → ``(N, C, h·p, w·p)``. ``grid`` is
     ``(h, w)``; by default the grid is square (``h = w = √L``)."""
-    p = _check_pos_int(patch_size, "patch_size")
-    C = _check_pos_int(channels, "channels")
+    p = integer(patch_size, "patch_size")
+    C = integer(channels, "channels")
     if not isinstance(patches, Tensor) or patches.ndim != 3 or patches.shape[2] != p * p * C:
         raise ValueError(f"patches must have shape (N, L, p*p*C = {p * p * C}), got "
                          f"{tuple(patches.shape) if isinstance(patches, Tensor) else type(patches).__name__}")
@@ -113,10 +113,10 @@ def sincos_pos_embed_2d(dim: int, grid: tuple[int, int]) -> Tensor:
     transformer embedding ``[sin(pos·ω_i), cos(pos·ω_i)]`` with ``ω_i = 10000^(−i/(dim/4))``,
     ``i = 0 .. dim/4 − 1`` (Vaswani et al. 2017). ``dim`` must be a multiple of 4.
     """
-    dim = _check_pos_int(dim, "dim")
+    dim = integer(dim, "dim")
     if dim % 4:
         raise ValueError(f"dim must be a multiple of 4 for 2-D sine-cosine embeddings, got {dim}")
-    h, w = (_check_pos_int(g, "grid") for g in grid)
+    h, w = (integer(g, "grid") for g in grid)
     omega = 1.0 / 10000 ** (torch.arange(dim // 4, dtype=torch.float64) / (dim / 4))
 
     def one_d(pos: Tensor) -> Tensor:
@@ -127,74 +127,6 @@ def sincos_pos_embed_2d(dim: int, grid: tuple[int, int]) -> Tensor:
                                 torch.arange(w, dtype=torch.float64), indexing="ij")
     emb = torch.cat([one_d(rows.flatten()), one_d(cols.flatten())], dim=1)
     return emb.float()
-
-
-# ------------------------------------------------------------------------------------------------
-# masking
-
-
-def check_mask_ratio(ratio: Any) -> float:
-    """``ratio`` as a float, or ``ValueError`` unless it is a real number in [0, 1)."""
-    v = math.nan if isinstance(ratio, bool) or not isinstance(ratio, (numbers.Real, Tensor)) else ratio
-    try:
-        v = float(v)
-    except (TypeError, ValueError, RuntimeError):
-        v = math.nan
-    if not (0.0 <= v < 1.0):
-        raise ValueError(f"mask_ratio must be a number in [0, 1), got {ratio!r}")
-    return v
-
-
-def n_visible(L: int, ratio: float) -> int:
-    """``⌊L (1 − r)⌋``, the number of patches kept visible (computed so that float round-off
-    in ``1 − r`` cannot drop one: ``L = 10, r = 0.9`` gives 1, not 0)."""
-    L = _check_pos_int(L, "L")
-    r = check_mask_ratio(ratio)
-    return int(math.floor(L * (1.0 - r) + 1e-9))
-
-
-def random_masking(N: int, L: int, ratio: float, *, generator: torch.Generator | None = None,
-                   device: str | torch.device | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-sample random masks, drawn by sorting uniform noise (He et al. 2022).
-
-    For each of the ``N`` samples, ``L`` uniform numbers are sorted; the patches with the
-    ``K = ⌊L(1 − r)⌋`` smallest numbers stay visible. Sorting gives a uniformly random subset
-    without replacement, and its inverse permutation puts the patches back in order.
-
-    Args:
-        N, L: number of samples and of patches per sample.
-        ratio: the mask ratio r in [0, 1).
-        generator: a ``torch.Generator`` (its device is used for the noise) or ``None`` (torch's
-            global generator).
-        device: where the returned index tensors live (default: the generator's device, or CPU).
-
-    Returns:
-        ``ids_keep: (N, K)`` int64, the visible patches in the order the encoder sees them;
-        ``mask: (N, L)`` float, 1 = removed, 0 = visible, in the original patch order;
-        ``ids_restore: (N, L)`` int64, so that ``torch.gather(shuffled, 1, ids_restore)``
-        undoes the shuffle.
-
-    Raises:
-        ValueError: ``ratio`` outside [0, 1), ``N``/``L`` not positive ints, or ``K = 0``
-            (no patch would be visible).
-    """
-    N, L = _check_pos_int(N, "N"), _check_pos_int(L, "L")
-    K = n_visible(L, ratio)
-    if K == 0:
-        raise ValueError(f"mask_ratio={ratio} leaves no visible patch out of L={L} "
-                         f"(⌊L(1 − r)⌋ = 0); use a smaller ratio")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    gen_device = generator.device if generator is not None else None
-    noise = torch.rand(N, L, generator=generator, device=gen_device)
-    device = device if device is not None else noise.device
-    ids_shuffle = torch.argsort(noise, dim=1).to(device)
-    ids_restore = torch.argsort(ids_shuffle, dim=1)
-    ids_keep = ids_shuffle[:, :K]
-    mask = torch.ones(N, L, device=device)
-    mask[:, :K] = 0
-    mask = torch.gather(mask, 1, ids_restore)
-    return ids_keep, mask, ids_restore
 
 
 def _gather_tokens(x: Tensor, ids: Tensor) -> Tensor:
@@ -269,7 +201,7 @@ class MAEConfig:
     def __post_init__(self):
         for name in ("img_size", "patch_size", "in_chans", "embed_dim", "depth", "num_heads",
                      "decoder_embed_dim", "decoder_depth", "decoder_num_heads"):
-            _check_pos_int(getattr(self, name), name)
+            integer(getattr(self, name), name)
         if self.img_size % self.patch_size:
             raise ValueError(f"img_size={self.img_size} must be divisible by "
                              f"patch_size={self.patch_size}")
@@ -277,14 +209,9 @@ class MAEConfig:
             if getattr(self, dim) % 4 or getattr(self, dim) % getattr(self, heads):
                 raise ValueError(f"{dim}={getattr(self, dim)} must be a multiple of 4 and of "
                                  f"{heads}={getattr(self, heads)}")
-        if not isinstance(self.mlp_ratio, numbers.Real) or not self.mlp_ratio > 0:
-            raise ValueError(f"mlp_ratio must be a number > 0, got {self.mlp_ratio!r}")
-        if not isinstance(self.norm_pix_loss, bool):
-            raise ValueError(f"norm_pix_loss must be True or False, got {self.norm_pix_loss!r}")
-        if self.encoder_mode not in ENCODER_MODES:
-            raise ValueError(f"encoder_mode must be one of {ENCODER_MODES}, got "
-                             f"{self.encoder_mode!r}")
-        object.__setattr__(self, "mlp_ratio", float(self.mlp_ratio))
+        object.__setattr__(self, "mlp_ratio", positive(self.mlp_ratio, "mlp_ratio"))
+        boolean(self.norm_pix_loss, "norm_pix_loss")
+        choice(self.encoder_mode, "encoder_mode", ENCODER_MODES)
 
     @property
     def grid(self) -> int:
@@ -337,24 +264,24 @@ class MaskedAutoencoder(nn.Module):
     def __init__(self, **kwargs: Any):
         super().__init__()
         self.config = c = MAEConfig(**kwargs)
-        L, E, Ed = c.num_patches, c.embed_dim, c.decoder_embed_dim
-        self.patch_embed = nn.Linear(c.patch_dim, E)  # = a conv with kernel and stride p
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, E))
-        pos = sincos_pos_embed_2d(E, (c.grid, c.grid))
-        self.register_buffer("pos_embed", torch.cat([torch.zeros(1, E), pos])[None], persistent=False)
-        self.blocks = nn.ModuleList(Block(E, c.num_heads, c.mlp_ratio) for _ in range(c.depth))
-        self.norm = nn.LayerNorm(E)
-        self.decoder_embed = nn.Linear(E, Ed)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, Ed))
-        dpos = sincos_pos_embed_2d(Ed, (c.grid, c.grid))
-        self.register_buffer("decoder_pos_embed", torch.cat([torch.zeros(1, Ed), dpos])[None],
+        width, dec_width = c.embed_dim, c.decoder_embed_dim
+        self.patch_embed = nn.Linear(c.patch_dim, width)  # = a conv with kernel and stride p
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, width))
+        pos = sincos_pos_embed_2d(width, (c.grid, c.grid))
+        self.register_buffer("pos_embed", torch.cat([torch.zeros(1, width), pos])[None], persistent=False)
+        self.blocks = nn.ModuleList(Block(width, c.num_heads, c.mlp_ratio) for _ in range(c.depth))
+        self.norm = nn.LayerNorm(width)
+        self.decoder_embed = nn.Linear(width, dec_width)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dec_width))
+        dpos = sincos_pos_embed_2d(dec_width, (c.grid, c.grid))
+        self.register_buffer("decoder_pos_embed", torch.cat([torch.zeros(1, dec_width), dpos])[None],
                              persistent=False)
         self.decoder_blocks = nn.ModuleList(
-            Block(Ed, c.decoder_num_heads, c.mlp_ratio) for _ in range(c.decoder_depth))
-        self.decoder_norm = nn.LayerNorm(Ed)
-        self.decoder_pred = nn.Linear(Ed, c.patch_dim)
+            Block(dec_width, c.decoder_num_heads, c.mlp_ratio) for _ in range(c.decoder_depth))
+        self.decoder_norm = nn.LayerNorm(dec_width)
+        self.decoder_pred = nn.Linear(dec_width, c.patch_dim)
         if c.encoder_mode == "all":
-            self.encoder_mask_token = nn.Parameter(torch.zeros(1, 1, E))
+            self.encoder_mask_token = nn.Parameter(torch.zeros(1, 1, width))
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -444,21 +371,24 @@ class MaskedAutoencoder(nn.Module):
             x = blk(x)
         return self.decoder_pred(self.decoder_norm(x))[:, 1:]  # drop the class token
 
+    def forward_loss(self, imgs: Tensor, pred: Tensor, mask: Tensor) -> Tensor:
+        """The squared error on the removed patches (:func:`aebook.losses.masked_patch_loss`),
+        against normalised patches when ``norm_pix_loss``."""
+        target = patchify(imgs, self.config.patch_size)
+        # the mask is valid by construction: skip the checks that would sync a GPU every batch
+        return masked_patch_loss(pred, target, mask, norm_pix=self.config.norm_pix_loss,
+                                 eps=NORM_PIX_EPS, validate=False)
+
     def forward(self, imgs: Tensor, mask_ratio: float = 0.75, *,
                 generator: torch.Generator | None = None) -> MAEOutput:
         """Mask, encode, decode and score: an :class:`MAEOutput`. ``mask_ratio`` in (0, 1):
         the loss is defined on removed patches, so a ratio that removes none raises."""
-        from .losses import masked_patch_loss
-
         if n_visible(self.num_patches, mask_ratio) == self.num_patches:
             raise ValueError(f"mask_ratio={mask_ratio!r} removes no patch out of L="
                              f"{self.num_patches}: the MAE loss is defined on removed patches only")
         latent, mask, ids_restore = self.forward_encoder(imgs, mask_ratio, generator=generator)
         pred = self.forward_decoder(latent, ids_restore)
-        target = patchify(imgs, self.config.patch_size)
-        # the mask is valid by construction: skip the checks that would sync a GPU every batch
-        loss = masked_patch_loss(pred, target, mask, norm_pix=self.config.norm_pix_loss,
-                                 validate=False)
+        loss = self.forward_loss(imgs, pred, mask)
         return MAEOutput(loss=loss, pred=pred, mask=mask, ids_restore=ids_restore, latent=latent)
 
     @torch.no_grad()
@@ -474,7 +404,7 @@ class MaskedAutoencoder(nn.Module):
         pred = out.pred
         if self.config.norm_pix_loss:
             mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
-            pred = pred * (var + 1e-6).sqrt() + mean
+            pred = pred * (var + NORM_PIX_EPS).sqrt() + mean
         m = out.mask[:, :, None]
         masked = unpatchify(target * (1 - m), p, C)
         recon = unpatchify(pred, p, C)
@@ -489,3 +419,17 @@ def as_images(x: Tensor, side: int, channels: int = 1) -> Tensor:
                          f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
     check_finite(x, "x")
     return x.reshape(-1, channels, side, side)
+
+
+class EncoderClassifier(nn.Module):
+    """A pre-trained MAE's encoder (no masking) with a linear head on the mean patch token: the
+    network that fine-tuning trains (He et al. 2022)."""
+
+    def __init__(self, mae: MaskedAutoencoder, n_classes: int = 10):
+        super().__init__()
+        self.mae = mae
+        self.head = nn.Linear(mae.config.embed_dim, integer(n_classes, "n_classes"))
+
+    def forward(self, x: Tensor) -> Tensor:
+        latent, _, _ = self.mae.forward_encoder(x, 0.0)
+        return self.head(latent[:, 1:].mean(1))

@@ -19,11 +19,12 @@ Every model is an ``nn.Module`` with
 Sections 19.1.3 and 19.1.4 need no new architecture: a *sparse* autoencoder is any of these
 models (typically an overcomplete ``ShallowAutoencoder(D, K > D, "relu", allow_overcomplete=True)``)
 trained with :func:`aebook.losses.sparse_loss`, and a *denoising* autoencoder is any of them trained
-with :func:`aebook.losses.denoising_loss`; what changes is the loss, not the network. Masked
-autoencoders and the VAE (sections 19.1.5–19.2) will add their own classes and result dataclasses.
+with :func:`aebook.losses.denoising_loss`; what changes is the loss, not the network. The masked
+autoencoder lives in :mod:`aebook.mae` and the VAE in :mod:`aebook.vae`. :class:`MLPClassifier` is
+the judge some experiments train on the digit labels.
 
-Conventions
------------
+Conventions:
+
 * Shapes: ``x: (N, D)``, ``z: (N, M)``, ``y: (N, D)``. ``forward``/``encode``/``decode`` check the
   last dimension (an O(1) check) and raise ``ValueError("x must have shape (N, D=784), got ...")``.
   They do NOT check for NaN/inf: that needs a pass over the data (and a device sync on a GPU) on
@@ -39,14 +40,15 @@ Conventions
 from __future__ import annotations
 
 import dataclasses
-import numbers
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
+
+from ._checks import boolean, integer, rows, widths
+from .layers import ACTIVATIONS, check_activation, mlp
 
 Tensor = torch.Tensor
 
@@ -55,49 +57,13 @@ __all__ = [
     "LinearAEConfig", "LinearAutoencoder",
     "ShallowAEConfig", "ShallowAutoencoder",
     "DeepAEConfig", "DeepAutoencoder",
-    "make_activation",
+    "MLPClassifier",
 ]
-
-# Names accepted wherever an activation is chosen. "linear" is the identity.
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-_ACTIVATION_MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
-
-
-def make_activation(name: str, arg: str = "activation") -> nn.Module:
-    """A fresh activation module by name (one of :data:`ACTIVATIONS`); ``arg`` names the argument
-    in the error message."""
-    return _ACTIVATION_MODULES[_check_activation(name, arg)]()
-
-
-# ------------------------------------------------------------------------------------------------
-# validation (used by the configs, so a config is valid wherever it is built)
-
-
-def _check_int(value: Any, name: str) -> int:
-    # numbers.Integral accepts numpy ints; bool is an int in Python but never meant here.
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def _check_activation(name: Any, arg: str, allow_none: bool = False) -> str:
-    if name is None and allow_none:
-        return "linear"  # None means "no nonlinearity"
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        allowed = ", ".join(repr(a) for a in ACTIVATIONS) + (" or None" if allow_none else "")
-        raise ValueError(f"{arg} must be one of {allowed}, got {name!r}")
-    return name
 
 
 def _check_sizes(D: Any, M: Any, allow_overcomplete: Any) -> tuple[int, int, bool]:
-    D, M = _check_int(D, "D"), _check_int(M, "M")
-    allow = _check_bool(allow_overcomplete, "allow_overcomplete")
+    D, M = integer(D, "D"), integer(M, "M")
+    allow = boolean(allow_overcomplete, "allow_overcomplete")
     if M >= D and not allow:
         raise ValueError(f"M must be < D for an undercomplete autoencoder, got M={M}, D={D} "
                          "(with M >= D it can learn the identity); pass allow_overcomplete=True "
@@ -108,18 +74,6 @@ def _check_sizes(D: Any, M: Any, allow_overcomplete: Any) -> tuple[int, int, boo
 def _set(obj: Any, **values: Any) -> None:
     for k, v in values.items():  # frozen dataclass: normalise in __post_init__
         object.__setattr__(obj, k, v)
-
-
-def _check_input(t: Any, name: str, label: str, width: int) -> Tensor:
-    """O(1) shape check of a model input: a 2-D floating tensor with ``width`` columns."""
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (N, {label}={width}), "
-                        f"got {type(t).__name__}")
-    if t.ndim != 2 or t.shape[1] != width:
-        raise ValueError(f"{name} must have shape (N, {label}={width}), got {tuple(t.shape)}")
-    if not t.is_floating_point():
-        raise TypeError(f"{name} must have a floating dtype, got {t.dtype}")
-    return t
 
 
 # ------------------------------------------------------------------------------------------------
@@ -137,7 +91,7 @@ class LinearAEConfig:
 
     def __post_init__(self):
         D, M, allow = _check_sizes(self.D, self.M, self.allow_overcomplete)
-        _set(self, D=D, M=M, allow_overcomplete=allow, bias=_check_bool(self.bias, "bias"))
+        _set(self, D=D, M=M, allow_overcomplete=allow, bias=boolean(self.bias, "bias"))
 
 
 @dataclass(frozen=True)
@@ -152,8 +106,8 @@ class ShallowAEConfig:
 
     def __post_init__(self):
         D, M, allow = _check_sizes(self.D, self.M, self.allow_overcomplete)
-        _set(self, D=D, M=M, allow_overcomplete=allow, bias=_check_bool(self.bias, "bias"),
-             activation=_check_activation(self.activation, "activation"))
+        _set(self, D=D, M=M, allow_overcomplete=allow, bias=boolean(self.bias, "bias"),
+             activation=check_activation(self.activation, "activation"))
 
 
 @dataclass(frozen=True)
@@ -172,20 +126,17 @@ class DeepAEConfig:
 
     def __post_init__(self):
         D, M, allow = _check_sizes(self.D, self.M, self.allow_overcomplete)
-        hidden = self.hidden
-        if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
-            hidden = (hidden,)  # DeepAutoencoder(D, M, hidden=64) means (64,)
-        if not isinstance(hidden, (tuple, list)) or len(hidden) == 0:
-            raise ValueError("hidden must be a positive int or a non-empty tuple of positive ints "
+        hidden = widths(self.hidden)  # DeepAutoencoder(D, M, hidden=64) means (64,)
+        if not hidden:
+            raise ValueError("hidden must be an int or a non-empty tuple of ints >= 1 "
                              f"(the encoder's nonlinear layer widths), got {self.hidden!r}")
-        hidden = tuple(_check_int(h, f"hidden[{i}]") for i, h in enumerate(hidden))
         _set(self, D=D, M=M, allow_overcomplete=allow, hidden=hidden,
-             bias=_check_bool(self.bias, "bias"),
-             activation=_check_activation(self.activation, "activation"),
-             bottleneck_activation=_check_activation(self.bottleneck_activation,
-                                                     "bottleneck_activation", allow_none=True),
-             output_activation=_check_activation(self.output_activation, "output_activation",
-                                                 allow_none=True))
+             bias=boolean(self.bias, "bias"),
+             activation=check_activation(self.activation, "activation"),
+             bottleneck_activation=check_activation(self.bottleneck_activation,
+                                                    "bottleneck_activation", allow_none=True),
+             output_activation=check_activation(self.output_activation, "output_activation",
+                                                allow_none=True))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -253,11 +204,11 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: Tensor) -> Tensor:
         """``x: (N, D)`` → ``z: (N, M)``."""
-        return self.encoder(_check_input(x, "x", "D", self.D))
+        return self.encoder(rows(x, self.D, "x", "D"))
 
     def decode(self, z: Tensor) -> Tensor:
         """``z: (N, M)`` → ``y: (N, D)``."""
-        return self.decoder(_check_input(z, "z", "M", self.M))
+        return self.decoder(rows(z, self.M, "z", "M"))
 
     def forward(self, x: Tensor) -> AEOutput:
         """``x: (N, D)`` → ``AEOutput(recon: (N, D), z: (N, M))``."""
@@ -350,8 +301,7 @@ class ShallowAutoencoder(Autoencoder):
         super().__init__(ShallowAEConfig(D, M, activation=activation, bias=bias,
                                          allow_overcomplete=allow_overcomplete))
         c = self.config
-        self.encoder = nn.Sequential(OrderedDict(
-            fc1=nn.Linear(c.D, c.M, bias=c.bias), act1=make_activation(c.activation)))
+        self.encoder = mlp([c.D, c.M], [c.activation], bias=c.bias, named=True)
         self.decoder = nn.Linear(c.M, c.D, bias=c.bias)
 
     def layer_sizes(self) -> list[int]:
@@ -363,19 +313,6 @@ class ShallowAutoencoder(Autoencoder):
 
 # ------------------------------------------------------------------------------------------------
 # Fig. 19.2: the deep (four-layer) autoencoder, nonlinear PCA
-
-
-def _stack(widths: list[int], acts: list[str], bias: bool) -> nn.Sequential:
-    """``Linear(widths[i] → widths[i+1])`` followed by ``acts[i]``, named fc1, act1, fc2, ...
-
-    A "linear" activation is kept as an ``nn.Identity`` so parameter names (``fc2.weight``...)
-    do not depend on the choice of activations.
-    """
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    for i, (w_in, w_out, act) in enumerate(zip(widths[:-1], widths[1:], acts), start=1):
-        layers[f"fc{i}"] = nn.Linear(w_in, w_out, bias=bias)
-        layers[f"act{i}"] = make_activation(act)
-    return nn.Sequential(layers)
 
 
 class DeepAutoencoder(Autoencoder):
@@ -414,10 +351,10 @@ class DeepAutoencoder(Autoencoder):
             output_activation=output_activation, bias=bias, allow_overcomplete=allow_overcomplete))
         c = self.config
         k = len(c.hidden)
-        self.encoder = _stack([c.D, *c.hidden, c.M],
-                              [c.activation] * k + [c.bottleneck_activation], c.bias)
-        self.decoder = _stack([c.M, *reversed(c.hidden), c.D],
-                              [c.activation] * k + [c.output_activation], c.bias)
+        self.encoder = mlp([c.D, *c.hidden, c.M], [c.activation] * k + [c.bottleneck_activation],
+                           bias=c.bias, named=True)
+        self.decoder = mlp([c.M, *reversed(c.hidden), c.D], [c.activation] * k + [c.output_activation],
+                           bias=c.bias, named=True)
 
     def layer_sizes(self) -> list[int]:
         h = list(self.config.hidden)
@@ -428,3 +365,16 @@ class DeepAutoencoder(Autoencoder):
         k = len(c.hidden)
         return [None, *[c.activation] * k, c.bottleneck_activation, *[c.activation] * k,
                 c.output_activation]
+
+
+# ------------------------------------------------------------------------------------------------
+# a classifier, the judge of the experiments that need one
+
+
+class MLPClassifier(nn.Sequential):
+    """``D → hidden (ReLU) → n_classes`` logits: the classifier that judges the conditional
+    VAE's digits (:func:`aebook.experiments.digit_classifier`)."""
+
+    def __init__(self, D: int, hidden: int, n_classes: int = 10):
+        super().__init__(nn.Linear(integer(D, "D"), integer(hidden, "hidden")), nn.ReLU(),
+                         nn.Linear(hidden, integer(n_classes, "n_classes")))

@@ -16,70 +16,40 @@ loss repeats from run to run). The noise is drawn on the generator's device and 
 or a GPU.
 
 Nothing here modifies ``x`` in place; every function returns a new tensor.
+
+The masked autoencoder of section 19.1.5 corrupts differently: it removes whole patches.
+:func:`random_masking` draws which (per sample, by sorting uniform noise, as He et al. 2022),
+:func:`n_visible` says how many stay, :func:`check_mask_ratio` checks the ratio r ∈ [0, 1).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from ._checks import floating, integer, rand, randn, real
+from ._checks import generator as check_generator
+
 Tensor = torch.Tensor
 
-__all__ = ["KINDS", "Corruption", "check_nu", "check_sigma", "corrupt", "gaussian_noise",
-           "mask_noise"]
+__all__ = ["KINDS", "Corruption", "check_mask_ratio", "check_nu", "check_sigma", "corrupt", "gaussian_noise",
+           "mask_noise", "n_visible", "random_masking"]
 
 #: the corruption kinds of section 19.1.4.
 KINDS = ("mask", "gaussian")
 
 
-def _as_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Tensor)):
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError, RuntimeError):  # e.g. a tensor with several elements
-        return math.nan
-
-
 def check_nu(nu: Any) -> float:
     """``nu`` as a float, or ``ValueError`` unless it is a real number in [0, 1]."""
-    v = _as_float(nu)
-    if not (0.0 <= v <= 1.0):  # False for NaN too
-        raise ValueError(f"nu (the masking rate) must be a number in [0, 1], got {nu!r}")
-    return v
+    return real(nu, "nu (the masking rate)", low=0.0, high=1.0)
 
 
 def check_sigma(sigma: Any) -> float:
     """``sigma`` as a float, or ``ValueError`` unless it is a finite real number >= 0."""
-    v = _as_float(sigma)
-    if not (math.isfinite(v) and v >= 0.0):
-        raise ValueError(f"sigma (the noise standard deviation) must be a finite number >= 0, "
-                         f"got {sigma!r}")
-    return v
-
-
-def _check_x(x: Any) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"x must have a floating dtype, got {x.dtype}")
-    return x
-
-
-def _check_generator(generator: Any) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-
-
-def _draw(kind: str, x: Tensor, generator: torch.Generator | None) -> Tensor:
-    """Uniform (``"rand"``) or standard normal (``"randn"``) numbers shaped like ``x``."""
-    device = generator.device if generator is not None else x.device
-    fn = torch.rand if kind == "rand" else torch.randn
-    return fn(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+    return real(sigma, "sigma (the noise standard deviation)", low=0.0)
 
 
 def mask_noise(x: Tensor, nu: float, *, generator: torch.Generator | None = None,
@@ -104,9 +74,9 @@ def mask_noise(x: Tensor, nu: float, *, generator: torch.Generator | None = None
         TypeError: ``x`` is not a floating tensor, ``generator`` is not a Generator.
     """
     nu = check_nu(nu)
-    _check_x(x)
-    _check_generator(generator)
-    mask = _draw("rand", x, generator) < nu  # P(u < nu) = nu for u ~ U[0, 1)
+    floating(x, "x")
+    check_generator(generator)
+    mask = rand(x.shape, like=x, generator=generator) < nu  # P(u < nu) = nu for u ~ U[0, 1)
     x_tilde = x.masked_fill(mask, 0.0)
     return (x_tilde, mask) if return_mask else x_tilde
 
@@ -127,9 +97,9 @@ def gaussian_noise(x: Tensor, sigma: float, *, generator: torch.Generator | None
         TypeError: ``x`` is not a floating tensor, ``generator`` is not a Generator.
     """
     sigma = check_sigma(sigma)
-    _check_x(x)
-    _check_generator(generator)
-    return x + sigma * _draw("randn", x, generator)
+    floating(x, "x")
+    check_generator(generator)
+    return x + sigma * randn(x.shape, like=x, generator=generator)
 
 
 @dataclass(frozen=True)
@@ -172,3 +142,62 @@ def corrupt(x: Tensor, kind: str, level: float, *,
         return gaussian_noise(x, level, generator=generator)
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
+
+# ------------------------------------------------------------------------------------------------
+# patch masks (section 19.1.5): which patches a masked autoencoder removes
+
+
+def check_mask_ratio(ratio: Any) -> float:
+    """``ratio`` as a float, or ``ValueError`` unless it is a real number in [0, 1)."""
+    return real(ratio, "mask_ratio", low=0.0, high=1.0, high_open=True)
+
+
+def n_visible(L: int, ratio: float) -> int:
+    """``⌊L (1 − r)⌋``, the number of patches kept visible (computed so that float round-off
+    in ``1 − r`` cannot drop one: ``L = 10, r = 0.9`` gives 1, not 0)."""
+    L = integer(L, "L")
+    r = check_mask_ratio(ratio)
+    return int(math.floor(L * (1.0 - r) + 1e-9))
+
+
+def random_masking(N: int, L: int, ratio: float, *, generator: torch.Generator | None = None,
+                   device: str | torch.device | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-sample random masks, drawn by sorting uniform noise (He et al. 2022).
+
+    For each of the ``N`` samples, ``L`` uniform numbers are sorted; the patches with the
+    ``K = ⌊L(1 − r)⌋`` smallest numbers stay visible. Sorting gives a uniformly random subset
+    without replacement, and its inverse permutation puts the patches back in order.
+
+    Args:
+        N, L: number of samples and of patches per sample.
+        ratio: the mask ratio r in [0, 1).
+        generator: a ``torch.Generator`` (its device is used for the noise) or ``None`` (torch's
+            global generator).
+        device: where the returned index tensors live (default: the generator's device, or CPU).
+
+    Returns:
+        ``ids_keep: (N, K)`` int64, the visible patches in the order the encoder sees them;
+        ``mask: (N, L)`` float, 1 = removed, 0 = visible, in the original patch order;
+        ``ids_restore: (N, L)`` int64, so that ``torch.gather(shuffled, 1, ids_restore)``
+        undoes the shuffle.
+
+    Raises:
+        ValueError: ``ratio`` outside [0, 1), ``N``/``L`` not positive ints, or ``K = 0``
+            (no patch would be visible).
+    """
+    N, L = integer(N, "N"), integer(L, "L")
+    K = n_visible(L, ratio)
+    if K == 0:
+        raise ValueError(f"mask_ratio={ratio} leaves no visible patch out of L={L} "
+                         f"(⌊L(1 − r)⌋ = 0); use a smaller ratio")
+    check_generator(generator)
+    gen_device = generator.device if generator is not None else None
+    noise = torch.rand(N, L, generator=generator, device=gen_device)
+    device = device if device is not None else noise.device
+    ids_shuffle = torch.argsort(noise, dim=1).to(device)
+    ids_restore = torch.argsort(ids_shuffle, dim=1)
+    ids_keep = ids_shuffle[:, :K]
+    mask = torch.ones(N, L, device=device)
+    mask[:, :K] = 0
+    mask = torch.gather(mask, 1, ids_restore)
+    return ids_keep, mask, ids_restore

@@ -7,8 +7,8 @@ trained by gradient descent on the squared error (19.1) finds the same M-dimensi
 exactly, in finite time, with orthonormal components ordered by variance. This module is that
 exact reference, and :func:`principal_angles` is the yardstick for "same subspace".
 
-Overview
---------
+Overview:
+
 ==========================  ==================================================================
 :class:`PCA`                sklearn-style estimator: ``fit``, ``transform``, ``inverse_transform``,
                             ``reconstruct``, ``reconstruction_error``
@@ -16,8 +16,8 @@ Overview
 :func:`subspace_distance`   the largest principal angle between two subspaces of equal dimension
 ==========================  ==================================================================
 
-Conventions
------------
+Conventions:
+
 * Inputs may be torch tensors, NumPy arrays or nested lists; all arithmetic is float64 on the
   CPU (PCA is a small exact computation; float32 would put ~1e-7 relative noise into the
   comparisons the book makes).
@@ -30,19 +30,17 @@ Conventions
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
-from .data import check_finite
+from ._checks import REDUCTIONS, check_finite, choice, integer, reduce
 
 Tensor = torch.Tensor
 
 __all__ = ["PCA", "principal_angles", "subspace_distance"]
 
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 def _as_float64(x: Any, name: str) -> tuple[Tensor, torch.dtype, torch.device]:
@@ -98,18 +96,14 @@ class PCA:
     ``reconstruction_error(X, "mean") = (N - 1)/N * sum_{j > M} lambda_j`` (``lambda_j`` the
     unbiased eigenvalues), ``reconstruction_error(X, "sum") = (N - 1) * sum_{j > M} lambda_j``.
 
-    Examples
-    --------
-    >>> pca = PCA(2).fit(x)              # x: (N, D)
-    >>> z = pca.transform(x)             # (N, 2)
-    >>> y = pca.inverse_transform(z)     # (N, D), the projection onto the principal plane
+    Examples:
+        >>> pca = PCA(2).fit(x)              # x: (N, D)
+        >>> z = pca.transform(x)             # (N, 2)
+        >>> y = pca.inverse_transform(z)     # (N, D), the projection onto the principal plane
     """
 
     def __init__(self, n_components: int):
-        if (not isinstance(n_components, numbers.Integral) or isinstance(n_components, bool)
-                or n_components < 1):
-            raise ValueError(f"n_components must be an int >= 1, got {n_components!r}")
-        self.n_components = int(n_components)
+        self.n_components = integer(n_components, "n_components")
 
     def __repr__(self) -> str:
         return f"PCA(n_components={self.n_components})"
@@ -195,18 +189,12 @@ class PCA:
         (19.1), which carries a ½), ``"none"`` returns ``e: (N,)``. Computed in float64 and
         returned as a float64 tensor (a scalar for ``"mean"``/``"sum"``).
         """
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        choice(reduction, "reduction", REDUCTIONS)
         self._check_fitted("reconstruction_error")
         t, _, _ = self._input(x, "x", self.n_features_in_, "(N, D)")
         xc = t - self.mean_
         resid = xc - xc @ self.components_.T @ self.components_
-        e = (resid**2).sum(dim=1)
-        if reduction == "mean":
-            return e.mean()
-        if reduction == "sum":
-            return e.sum()
-        return e
+        return reduce((resid**2).sum(dim=1), reduction)
 
 
 # ------------------------------------------------------------------------------------------------

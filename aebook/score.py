@@ -29,7 +29,8 @@ from typing import Any
 
 import torch
 
-from .data import GaussianMixture, check_finite
+from ._checks import check_finite
+from .densities import GaussianMixture
 from .noise import check_sigma
 
 Tensor = torch.Tensor
@@ -45,6 +46,15 @@ def _check_points(x: Any, dim: int | None, name: str = "x_tilde") -> Tensor:
         want = f"(N, D={dim})" if dim is not None else "(N, D)"
         raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
     return check_finite(x, name)
+
+
+def _prologue(prior: Any, x_tilde: Any, sigma: Any) -> tuple[float, Tensor, Tensor]:
+    """Checked ``(sigma, x_tilde)`` and ``x_tilde`` as float64 on the CPU, for a mixture prior."""
+    if not isinstance(prior, GaussianMixture):
+        raise TypeError(f"prior must be an aebook.densities.GaussianMixture, got {type(prior).__name__}")
+    sigma = check_sigma(sigma)
+    x_tilde = _check_points(x_tilde, prior.dim)
+    return sigma, x_tilde, x_tilde.detach().to(torch.float64).cpu()
 
 
 def _positive_sigma(sigma: Any) -> float:
@@ -94,11 +104,7 @@ def posterior_mean(prior: GaussianMixture, x_tilde: Tensor, sigma: float) -> Ten
     the squared error (19.3). Float64 inside; returns ``x_tilde``'s dtype. ``sigma = 0`` gives
     ``x̃`` back.
     """
-    if not isinstance(prior, GaussianMixture):
-        raise TypeError(f"prior must be an aebook.data.GaussianMixture, got {type(prior).__name__}")
-    sigma = check_sigma(sigma)
-    x_tilde = _check_points(x_tilde, prior.dim)
-    x = x_tilde.detach().to(torch.float64).cpu()
+    sigma, x_tilde, x = _prologue(prior, x_tilde, sigma)
     noisy = prior.convolved(sigma)
     resp = noisy.responsibilities(x)  # (N, K): p(k | x̃)
     gain = prior.covs @ torch.linalg.inv(noisy.covs)  # (K, D, D): Σ_k (Σ_k + σ² I)⁻¹
@@ -110,12 +116,8 @@ def posterior_mean(prior: GaussianMixture, x_tilde: Tensor, sigma: float) -> Ten
 
 def tweedie_denoiser(prior: GaussianMixture, x_tilde: Tensor, sigma: float) -> Tensor:
     """Tweedie's formula ``x̃ + σ² ∇ ln p_σ(x̃)``, with the exact score of the prior convolved
-    with ``N(0, σ² I)`` (:meth:`aebook.data.GaussianMixture.convolved`); ``(N, D)``."""
-    if not isinstance(prior, GaussianMixture):
-        raise TypeError(f"prior must be an aebook.data.GaussianMixture, got {type(prior).__name__}")
-    sigma = check_sigma(sigma)
-    x_tilde = _check_points(x_tilde, prior.dim)
-    x = x_tilde.detach().to(torch.float64).cpu()
+    with ``N(0, σ² I)`` (:meth:`aebook.densities.GaussianMixture.convolved`); ``(N, D)``."""
+    sigma, x_tilde, x = _prologue(prior, x_tilde, sigma)
     out = x + sigma**2 * prior.convolved(sigma).score(x)
     return out.to(dtype=x_tilde.dtype, device=x_tilde.device)
 

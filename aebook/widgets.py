@@ -31,11 +31,11 @@ Nothing here trains a model: the explorers reuse the cached results of
 from __future__ import annotations
 
 import io
-import numbers
 import warnings
 
 import torch
 
+from ._checks import boolean, choice, integer, real
 from .i18n import register_strings, resolve_lang, t
 
 __all__ = ["beta_explorer", "beta_figure", "denoising_explorer", "denoising_figure", "latent_explorer",
@@ -76,20 +76,13 @@ register_strings({
 })
 
 
-def _check_n_images(n_images) -> int:
-    if (not isinstance(n_images, numbers.Integral) or isinstance(n_images, bool)
-            or not 1 <= n_images <= MAX_IMAGES):
-        raise ValueError(f"n_images must be an int in 1..{MAX_IMAGES}, got {n_images!r}")
-    return int(n_images)
-
-
-def _digits(n_images: int) -> torch.Tensor:
+def _digits(n_images: int, mode: str | None = None) -> torch.Tensor:
     """The first held-out image of each digit 0, 1, ..., n_images-1 (fixed, deterministic)."""
     from .experiments import mnist_data
+    from .figures._common import first_of_each_digit
 
-    data = mnist_data()
-    idx = torch.stack([torch.nonzero(data.y_test == d)[0, 0] for d in range(n_images)])
-    return data.x_test[idx]
+    data = mnist_data(mode)
+    return data.x_test[first_of_each_digit(data.y_test, range(integer(n_images, "n_images", maximum=MAX_IMAGES)))]
 
 
 def _rows(res, x: torch.Tensor, lang: str, Ms) -> list[tuple[str, torch.Tensor]]:
@@ -98,33 +91,17 @@ def _rows(res, x: torch.Tensor, lang: str, Ms) -> list[tuple[str, torch.Tensor]]
         for M in Ms:
             i = res.Ms.index(M)
             rows.append((t("widget.recon.pca", lang, M=M, e=res.pca_test_errors[i]),
-                         res.pcas[i].reconstruct(x).clamp(0, 1)))
+                         res.pcas[i].reconstruct(x)))
             rows.append((t("widget.recon.ae", lang, M=M, e=res.ae_test_errors[i]),
                          res.models[i](x).recon))
     return rows
 
 
 def _draw(rows, x: torch.Tensor, lang: str):
-    import matplotlib.pyplot as plt
+    from .figures._common import digit_grid
 
-    rows = [(t("widget.recon.original", lang), x), *rows]
-    n = x.shape[0]
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.0 * n + 1.8, 1.0 * len(rows) + 0.9),
-                             squeeze=False)
-    for r, (label, imgs) in enumerate(rows):
-        for c in range(n):
-            ax = axes[r, c]
-            ax.imshow(imgs[c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for sp in ax.spines.values():
-                sp.set_visible(False)
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.suptitle(t("widget.recon.title", lang), fontsize=11)
-    fig.text(0.99, 0.01, t("widget.recon.note", lang), ha="right", va="bottom", fontsize=8)
-    fig.subplots_adjust(left=1.7 / (1.0 * n + 1.8), right=0.99, bottom=0.5 / (len(rows) + 0.9),
-                        top=1 - 0.45 / (len(rows) + 0.9), wspace=0.05, hspace=0.08)
-    return fig
+    return digit_grid([(t("widget.recon.original", lang), x), *rows], (28, 28), t("widget.recon.title", lang),
+                      note=t("widget.recon.note", lang), cell=1.0, label_width=1.7)
 
 
 def reconstruction_figure(Ms=(2, 30), n_images: int = 8, lang: str | None = None,
@@ -135,9 +112,8 @@ def reconstruction_figure(Ms=(2, 30), n_images: int = 8, lang: str | None = None
     from .experiments import deep_vs_pca_mnist
 
     lang = resolve_lang(lang)
-    n_images = _check_n_images(n_images)
     res = deep_vs_pca_mnist(Ms, mode=mode)  # validates Ms; cached, so nothing is retrained
-    x = _digits(n_images)
+    x = _digits(n_images, mode)
     return _draw(_rows(res, x, lang, res.Ms), x, lang)
 
 
@@ -195,11 +171,9 @@ def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = No
     from .experiments import deep_vs_pca_mnist
 
     lang = resolve_lang(lang)
-    n_images = _check_n_images(n_images)
-    if not isinstance(interactive, bool):
-        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    boolean(interactive, "interactive")
     res = deep_vs_pca_mnist(Ms, mode=mode)
-    x = _digits(n_images)
+    x = _digits(n_images, mode)
     if show:
         _display_png(_png(_draw(_rows(res, x, lang, res.Ms), x, lang)))
     if not interactive:
@@ -231,13 +205,12 @@ def _slider(options: list, render, description: str):
 
 
 def _check_kind(kind) -> str:
-    if kind not in ("mask", "gaussian"):
-        raise ValueError(f"kind must be 'mask' or 'gaussian', got {kind!r}")
-    return kind
+    return choice(kind, "kind", ("mask", "gaussian"))
 
 
 def _denoising_fig(res, x, kind: str, lang: str, levels=None):
-    from .figures.regularized import denoising_rows, digit_grid
+    from .figures._common import digit_grid
+    from .figures.regularized import denoising_rows
 
     rows = denoising_rows(res, x, (kind,), lang, plain=True, levels=levels)
     title = t("widget.noise.title", lang, kind=t(f"widget.noise.{kind}", lang))
@@ -251,8 +224,8 @@ def denoising_figure(kind: str = "gaussian", n_images: int = 8, lang: str | None
     matplotlib Figure (the caller closes it)."""
     from .experiments import denoising_table
 
-    lang, kind, n_images = resolve_lang(lang), _check_kind(kind), _check_n_images(n_images)
-    return _denoising_fig(denoising_table(mode=mode), _digits(n_images), kind, lang)
+    lang, kind = resolve_lang(lang), _check_kind(kind)
+    return _denoising_fig(denoising_table(mode=mode), _digits(n_images, mode), kind, lang)
 
 
 def denoising_explorer(kind: str = "gaussian", n_images: int = 8, lang: str | None = None, *,
@@ -275,12 +248,11 @@ def denoising_explorer(kind: str = "gaussian", n_images: int = 8, lang: str | No
     """
     from .experiments import denoising_table
 
-    lang, kind, n_images = resolve_lang(lang), _check_kind(kind), _check_n_images(n_images)
-    if not isinstance(interactive, bool):
-        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    lang, kind = resolve_lang(lang), _check_kind(kind)
+    boolean(interactive, "interactive")
     res = denoising_table(mode=mode)
     levels = [c.level for c in res.daes if c.kind == kind]
-    x = _digits(n_images)
+    x = _digits(n_images, mode)
     if show:
         _display_png(_png(_denoising_fig(res, x, kind, lang)))
     if not interactive:
@@ -302,7 +274,7 @@ def _beta_rows(sw, x, lang, betas):
 
 
 def _beta_fig(sw, x, lang, betas):
-    from .figures.regularized import digit_grid
+    from .figures._common import digit_grid
 
     return digit_grid([(t("widget.recon.original", lang), x), *_beta_rows(sw, x, lang, betas)], (28, 28),
                       t("widget.beta.title", lang), note=t("widget.beta.note", lang), label_size=8)
@@ -312,9 +284,9 @@ def beta_figure(n_images: int = 8, lang: str | None = None, mode: str | None = N
     """The static figure of :func:`beta_explorer` with every β stacked (a matplotlib Figure)."""
     from .experiments import beta_sweep
 
-    lang, n_images = resolve_lang(lang), _check_n_images(n_images)
+    lang = resolve_lang(lang)
     sw = beta_sweep(mode=mode)
-    return _beta_fig(sw, _digits(n_images), lang, sw.betas)
+    return _beta_fig(sw, _digits(n_images, mode), lang, sw.betas)
 
 
 def beta_explorer(n_images: int = 8, lang: str | None = None, *, interactive: bool = False,
@@ -331,11 +303,10 @@ def beta_explorer(n_images: int = 8, lang: str | None = None, *, interactive: bo
     """
     from .experiments import beta_sweep
 
-    lang, n_images = resolve_lang(lang), _check_n_images(n_images)
-    if not isinstance(interactive, bool):
-        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    lang = resolve_lang(lang)
+    boolean(interactive, "interactive")
     sw = beta_sweep(mode=mode)
-    x = _digits(n_images)
+    x = _digits(n_images, mode)
     if show:
         _display_png(_png(_beta_fig(sw, x, lang, sw.betas)))
     if not interactive:
@@ -344,7 +315,7 @@ def beta_explorer(n_images: int = 8, lang: str | None = None, *, interactive: bo
 
 
 def _latent_fig(model, lang, z2: float = 0.0, n: int = 9):
-    from .figures.regularized import digit_grid
+    from .figures._common import digit_grid
 
     z1 = torch.linspace(-2, 2, n)
     rows = []
@@ -369,9 +340,7 @@ def latent_figure(lang: str | None = None, mode: str | None = None, z2: float = 
     """The static figure of :func:`latent_explorer`: for every class y (rows), the decoder's
     mean along z1 = −2 ... 2 at the given ``z2`` (a matplotlib Figure)."""
     lang = resolve_lang(lang)
-    if isinstance(z2, bool) or not isinstance(z2, numbers.Real) or not -4 <= z2 <= 4:
-        raise ValueError(f"z2 must be a number in [-4, 4], got {z2!r}")
-    return _latent_fig(_latent_model(mode), lang, float(z2))
+    return _latent_fig(_latent_model(mode), lang, real(z2, "z2", low=-4.0, high=4.0))
 
 
 def latent_explorer(lang: str | None = None, *, interactive: bool = False, mode: str | None = None,
@@ -387,8 +356,7 @@ def latent_explorer(lang: str | None = None, *, interactive: bool = False, mode:
         ValueError: bad ``lang`` or ``interactive``.
     """
     lang = resolve_lang(lang)
-    if not isinstance(interactive, bool):
-        raise ValueError(f"interactive must be True or False, got {interactive!r}")
+    boolean(interactive, "interactive")
     model = _latent_model(mode)
     if show:
         _display_png(_png(_latent_fig(model, lang)))

@@ -12,8 +12,9 @@ output, backward), after a warm-up, repetitions interleaved, median kept. FLOPs 
 pass come from ``torch.utils.flop_counter``.
 
 Output: ``encoder_flops_ratio: 3.84x`` (BERT-style / MAE), ``encoder_time_ratio: 3.87x`` (the
-full size on this project's 2-core CPU), then absolute medians in ms. ``--size full`` (4×4 patches, L = 49, a 192-wide, 8-block ViT) is the
-configuration of the full mode; ``quick`` is the CPU model of the pages (7×7 patches, L = 16).
+full size on a 2-core CPU), then absolute medians in ms. ``--size full`` (4×4 patches, L = 49,
+a 192-wide, 8-block ViT) is the configuration of the full mode; ``quick`` is the CPU model of the
+pages (7×7 patches, L = 16).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from aebook.experiments.masked import _FULL, _SMALL, encoder_flops  # noqa: E402
-from aebook.mae import MaskedAutoencoder  # noqa: E402
+from aebook.experiments.masked import MAE_FULL, MAE_TINY, encoder_flops  # noqa: E402  (after sys.path)
+from aebook.mae import MaskedAutoencoder  # noqa: E402  (after sys.path)
 
 
 def _sync(device: str) -> None:
@@ -47,7 +48,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    cfg = _FULL if a.size == "full" else _SMALL
+    cfg = MAE_FULL if a.size == "full" else MAE_TINY
     flops = encoder_flops(cfg, a.ratio, batch=a.batch)
     models = {}
     for mode in ("visible", "all"):

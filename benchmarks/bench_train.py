@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from aebook.train import fit  # noqa: E402
+from aebook.train import fit  # noqa: E402  (after sys.path)
 
 BATCH = 128
 LR = 1e-3

@@ -66,16 +66,29 @@ socket.socket.connect = _guarded_connect
 socket.socket.connect_ex = _guarded_connect_ex
 
 
+def pytest_collection_modifyitems(config, items):
+    """nbval's cells (every notebook re-executed) are slow like the claim tests: with
+    ``-m "not slow"`` the suite is the fast unit loop."""
+    for item in items:
+        if item.nodeid.split("::")[0].endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _english_by_default():
-    """Each test starts in English; tests that need Korean ask for it."""
+    """Each test starts in English (tests that need Korean ask for it) and leaves no figure
+    open and the torch thread count as it found it (aebook.setup() and some tests change it)."""
+    import torch
+
     from aebook.i18n import set_language
 
     set_language("en")
+    threads = torch.get_num_threads()
     yield
     import matplotlib.pyplot as plt
 
     plt.close("all")
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +105,26 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture()
+def no_missing_glyphs(caplog):
+    """``with no_missing_glyphs(): draw...``: fails the test if a font lacks a glyph of what
+    was drawn (matplotlib warns for text, mathtext logs for math): a broken figure."""
+    import contextlib
+    import logging
+    import warnings
+
+    @contextlib.contextmanager
+    def check():
+        caplog.clear()
+        with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
+            warnings.simplefilter("error", UserWarning)
+            yield
+        missing = [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+        assert not missing, missing
+
+    return check
 
 
 def pages(lang: str, suffixes=(".ipynb", ".md")) -> list[Path]:

@@ -11,7 +11,6 @@ import importlib.util
 import re
 
 import pytest
-
 from conftest import LANGS, ROOT, pages
 
 pytestmark = pytest.mark.slow

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from aebook import experiments as E
-from aebook.experiments.masked import _FULL, _SMALL
+from aebook.experiments.masked import MAE_FULL, MAE_TINY
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+# trains the quick experiments (shared with the other slow modules through the cache)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
-@pytest.mark.parametrize("cfg, low", [(_SMALL, 3.0), (_FULL, 3.5)])
+@pytest.mark.parametrize("cfg, low", [(MAE_TINY, 3.0), (MAE_FULL, 3.5)])
 def test_encoding_only_visible_patches_cuts_encoder_flops_at_least_threefold(cfg, low):
     f = E.encoder_flops(cfg, 0.75, batch=4)
     # measured 3.11x (L = 16, 5 vs 17 tokens) and 3.84x (L = 49, 13 vs 50 tokens)
@@ -27,19 +28,30 @@ def test_pretrained_mae_predicts_removed_patches_better_than_the_mean_pixel():
     assert set(r.errors) == {0.5, 0.75, 0.8, 0.9}
 
 
-def test_probe_and_fine_tune_report_three_and_two_accuracies():
+def test_raw_pixels_beat_both_encoders_under_a_linear_probe():
+    """The page's finding: our quick MAE's features do not help a linear probe. Measured raw
+    pixels 0.884, random encoder 0.678, MAE encoder 0.657 (1000 held-out digits). MAE against
+    random is not asserted either way: 0.021 apart is within two standard errors of an
+    accuracy measured on 1000 digits (about 0.015 each)."""
     p = E.linear_probe(mode="quick")
-    assert 0.1 < p.random_encoder < 1 and 0.1 < p.mae_encoder < 1
-    assert p.raw_pixels > 0.85  # logistic regression on 784 pixels: measured 0.884
+    assert p.raw_pixels > 0.85
+    assert p.raw_pixels > max(p.mae_encoder, p.random_encoder) + 0.1
+
+
+def test_fine_tuning_from_the_mae_beats_training_from_scratch():
     f = E.fine_tune(mode="quick")
-    # measured 0.716 (from MAE) vs 0.616 (scratch) after 3 epochs
+    # measured 0.716 (from the MAE) vs 0.616 (scratch) after 3 epochs; the spread across
+    # kernel settings of these accuracies is below 0.001 (book/figures/spread.json, mae.probe)
     assert f.from_mae > f.from_scratch + 0.03
 
 
-def test_ratio_sweep_covers_the_configured_ratios():
+def test_the_model_pretrained_at_075_reconstructs_best_at_075():
     s = E.mask_ratio_sweep(mode="quick")
-    assert s.ratios == (0.25, 0.5, 0.75, 0.9) and s.data == "digits"
-    assert len(s.probe) == len(s.own_errors) == len(s.errors_at_075) == 4
     assert s.raw > 0.9  # 64 raw pixels: measured 0.967
-    # the models trained at 0.75 reconstruct best at 0.75 (measured 0.42 vs 0.44-0.51)
-    assert s.errors_at_075[2] == min(s.errors_at_075)
+    # Measured at r = 0.75: 0.421 for the model trained at 0.75, 0.443 / 0.485 / 0.511 for
+    # those trained at 0.9 / 0.5 / 0.25. The margin (0.022) is 30 times the largest change any
+    # of these values showed across kernel settings (0.13 %); it once moved with the thread
+    # count, which no longer changes: experiments compute on one thread.
+    i = s.ratios.index(0.75)
+    assert all(s.errors_at_075[i] < e for j, e in enumerate(s.errors_at_075) if j != i)
+    assert s.errors_at_075[s.ratios.index(0.25)] > 1.1 * s.errors_at_075[i]

@@ -10,13 +10,15 @@ import pytest
 import torch
 
 from aebook import experiments as E
+from aebook.metrics import code_sparsity
 from aebook.noise import Corruption
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+# trains the quick experiments (shared with the other slow modules through the cache)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
 # ------------------------------------------------------------------------------------------------
-# claim 1: L1 on activations makes the code sparse; L2 on weights does not
+# L1 on activations makes the code sparse; L2 on weights does not
 
 
 def test_l1_penalty_makes_the_code_sparser_as_lambda_grows():
@@ -56,17 +58,17 @@ def test_sparse_models_are_overcomplete_and_the_decoder_grows_to_dodge_the_penal
 
 def test_code_sparsity_counts_zeros_active_units_and_dead_units():
     z = torch.tensor([[0.0, 2.0, 0.0], [0.0, 0.5, 1e-4]])
-    s = E.code_sparsity(z, tol=1e-3)
+    s = code_sparsity(z, tol=1e-3)
     assert s == {"zero_fraction": pytest.approx(4 / 6), "active_per_input": 1.0,
                  "dead_fraction": pytest.approx(2 / 3)}
     with pytest.raises(ValueError, match="z must be"):
-        E.code_sparsity(torch.zeros(3))
+        code_sparsity(torch.zeros(3))
     with pytest.raises(ValueError, match="tol"):
-        E.code_sparsity(z, tol=-1.0)
+        code_sparsity(z, tol=-1.0)
 
 
 # ------------------------------------------------------------------------------------------------
-# claim 2: a DAE removes the noise it was trained on better than a plain AE of the same size
+# a DAE removes the noise it was trained on better than a plain AE of the same size
 
 
 def test_denoising_autoencoder_beats_the_plain_one_at_every_level():
@@ -96,7 +98,7 @@ def test_held_out_noise_is_fixed():
 
 
 # ------------------------------------------------------------------------------------------------
-# claim 3: the DAE's implied score points like the true score where the noisy data are
+# the DAE's implied score points like the true score where the noisy data are
 
 
 def test_dae_implied_score_points_along_the_true_score():
@@ -118,7 +120,7 @@ def test_far_from_the_data_the_direction_holds_but_the_length_is_too_large():
 
 
 # ------------------------------------------------------------------------------------------------
-# claim 4: on data lying on a curve, the vectors point back to the curve (Fig. 19.4)
+# on data lying on a curve, the vectors point back to the curve (Fig. 19.4)
 
 
 def test_dae_vectors_point_back_to_the_curve():
@@ -127,14 +129,3 @@ def test_dae_vectors_point_back_to_the_curve():
     assert r.cos_far_mean > 0.85  # measured 0.94 over the 147 points farther than σ/2
     assert r.n_far > 100
     assert r.dist_after < 0.4 * r.dist_before  # measured 0.026 vs 0.119
-
-
-def test_new_experiments_have_quick_and_full_configurations():
-    for name in ("sparse", "dae_mnist", "score", "curve"):
-        q, f = E.config_for(name, "quick"), E.config_for(name, "full")
-        assert q != f
-    assert E.config_for("sparse", "full").data == "mnist"
-    with pytest.raises(ValueError, match="name must be one of"):
-        E.config_for("nope", "quick")
-    with pytest.raises(ValueError, match="seed"):
-        E.sparse_sweep(mode="quick", seed=-1)

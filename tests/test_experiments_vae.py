@@ -9,7 +9,8 @@ import torch
 
 from aebook import experiments as E
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+# trains the quick experiments (shared with the other slow modules through the cache)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
 def test_importance_sampling_has_far_lower_variance_than_sampling_the_prior():
@@ -28,13 +29,16 @@ def test_mnist_vae_bounds_tighten_with_k_and_units_are_active():
     # measured 120.5, 116.6, 115.2, 114.5 nats per held-out image
     assert all(a > b for a, b in zip(vals, vals[1:])), vals
     assert r.neg_elbo == pytest.approx(r.neg_recon + r.kl, rel=1e-6)
-    assert abs(r.neg_elbo - r.neg_iwae[1]) < 1.0  # both single-sample ELBO estimates
-    assert 1 <= r.active <= r.M  # measured 20 of 20
-    assert r.kl > 0
+    # ℒ_1 is the ELBO with the KL sampled instead of closed: the same draw of z (same seed), so
+    # the two differ only by that Monte Carlo error, averaged over 1000 digits. Measured
+    # 0.069 nats with a standard error of 0.098; allow 5 standard errors.
+    assert abs(r.neg_elbo - r.neg_iwae[1]) < 0.5
+    assert r.active >= 15  # measured 20 of 20 (Burda et al.'s Cov_x(E_q[u]) > 0.01)
+    assert 15 < r.kl < 35  # measured 23.3 nats: the latent carries information, far from collapse
 
 
 def test_exact_posterior_closes_the_gap_and_a_trained_encoder_leaves_one():
-    # claim 2 of section 19.2 / 19.2.1 on the exact linear-Gaussian model
+    # section 19.2.1 on the exact linear-Gaussian model: the gap an amortised encoder leaves
     a = E.amortization_gap()
     assert a.exact_gap < 1e-10  # measured 8.9e-15
     assert a.identity_error < 1e-10  # ln p − ELBO = KL(q ‖ posterior), measured 8.0e-15

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 
 import nbformat
 import pytest
+from conftest import BOOK, LANGS
 
 from aebook.figures import registry
-from conftest import BOOK, LANGS
 
 IDS = registry.figure_ids()
 
@@ -19,15 +17,13 @@ IDS = registry.figure_ids()
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+@pytest.mark.slow  # draws figures of trained models
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fig_id", IDS)
-def test_figure_matches_its_baseline(fig_id, lang, tmp_path, caplog):
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
-        warnings.simplefilter("error", UserWarning)  # a missing glyph is a broken figure
+def test_figure_matches_its_baseline(fig_id, lang, tmp_path, no_missing_glyphs):
+    with no_missing_glyphs():
         ok, msg = registry.compare_with_baseline(fig_id, lang, out_dir=tmp_path)
     assert ok, msg
-    # mathtext reports glyphs missing from its math font through logging, not warnings
-    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()], caplog.text
 
 
 @pytest.mark.parametrize("fig_id", IDS)
@@ -42,6 +38,7 @@ def test_figure_is_shown_on_its_page_in_both_languages(fig_id):
             f"figure {fig_id} is registered for {lang}/{spec.page} but that page never shows it"
 
 
+@pytest.mark.slow  # draws figures of trained models
 def test_a_different_drawing_fails_the_comparison(tmp_path, monkeypatch):
     """The check can fail: swap a figure's function for another one and compare."""
     spec = registry.get(IDS[0])
@@ -84,6 +81,7 @@ def test_tolerance_covers_the_spread_measured_across_kernel_settings(fig_id):
     assert not structure_differences(report, fig_id)
 
 
+@pytest.mark.slow  # draws figures of trained models
 def test_data_comparison_fails_when_the_plotted_numbers_move(tmp_path, monkeypatch):
     """The data check can fail: shift what a data-checked figure plots by 5 % of its size."""
     import matplotlib.pyplot as plt
@@ -113,6 +111,7 @@ def test_data_comparison_fails_when_the_plotted_numbers_move(tmp_path, monkeypat
     assert not ok and "plotted data moved" in msg, msg
 
 
+@pytest.mark.slow  # draws figures of trained models
 def test_missing_baseline_is_reported_with_the_command_to_draw_it(tmp_path, monkeypatch):
     spec = registry.get(IDS[0])
     monkeypatch.setattr(registry, "BASELINE_DIR", tmp_path)

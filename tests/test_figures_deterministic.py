@@ -1,16 +1,11 @@
-"""Figures of section 19.1 (aebook.figures.deterministic): they draw in both languages with
-no missing glyph, and the network diagrams have exactly the units the models describe.
-
-The module is not in ``FIGURE_MODULES`` yet (its pages come later), so it is imported here
-and its registrations are removed again afterwards: other tests see the registry unchanged.
-"""
+"""Figures of section 19.1 (aebook.figures.deterministic): the network diagrams have exactly
+the units the models describe. (That every figure draws, in both languages and without a
+missing glyph, is tests/test_figures.py's.)"""
 
 from __future__ import annotations
 
 import importlib
 import io
-import logging
-import warnings
 
 import matplotlib.pyplot as plt
 import pytest
@@ -18,12 +13,12 @@ from matplotlib.patches import Circle
 
 from aebook.figures import registry
 from aebook.models import DeepAutoencoder, LinearAutoencoder
-from conftest import LANGS
 
-IDS = ["19.1", "19.2", "19.3", "det.mnist-recon", "det.mnist-latent"]
+IDS = ["19.1", "19.2", "19.3", "det.mnist-recon", "det.mnist-latent"]  # registered by the module
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+# trains the quick experiments (shared with the other slow modules through the cache)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
 @pytest.fixture(scope="module")
@@ -34,26 +29,14 @@ def det():
     return module
 
 
-def _draw(fig_id, lang, caplog):
-    caplog.clear()
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
-        warnings.simplefilter("error", UserWarning)  # a missing glyph is a broken figure
-        fig = registry.draw(fig_id, lang=lang, mode="quick")
-        fig.canvas.draw()
-    # mathtext reports glyphs missing from its math font through logging, not warnings
-    assert not [r for r in caplog.records if "glyph" in r.getMessage()], caplog.text
-    return fig
-
-
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("fig_id", IDS)
-def test_figure_draws_without_missing_glyphs(det, fig_id, lang, caplog):
-    fig = _draw(fig_id, lang, caplog)
-    try:
-        assert registry.get(fig_id).func.__module__ == "aebook.figures.deterministic"
-        assert fig.axes
-    finally:
-        plt.close(fig)
+@pytest.fixture()
+def draw(no_missing_glyphs):
+    def _draw(fig_id, lang):
+        with no_missing_glyphs():
+            fig = registry.draw(fig_id, lang=lang, mode="quick")
+            fig.canvas.draw()
+        return fig
+    return _draw
 
 
 def _circles(fig):
@@ -69,18 +52,18 @@ def _layer_counts(fig):
     ("19.1", LinearAutoencoder(D=6, M=3)),
     ("19.2", DeepAutoencoder(D=6, M=2, hidden=(4,))),
 ])
-def test_network_diagrams_have_the_models_units(det, fig_id, model, caplog):
-    fig = _draw(fig_id, "en", caplog)
+def test_network_diagrams_have_the_models_units(det, fig_id, model, draw):
+    fig = draw(fig_id, "en")
     try:
         assert _layer_counts(fig) == model.layer_sizes()
     finally:
         plt.close(fig)
 
 
-def test_diagram_follows_layer_sizes_of_another_model(det, monkeypatch, caplog):
+def test_diagram_follows_layer_sizes_of_another_model(det, monkeypatch, draw):
     other = DeepAutoencoder(D=5, M=2, hidden=(3,))
     monkeypatch.setattr(det, "_figure_model_19_2", lambda: other)
-    fig = _draw("19.2", "ko", caplog)
+    fig = draw("19.2", "ko")
     try:
         assert _layer_counts(fig) == [5, 3, 2, 3, 5]
     finally:

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 
 from aebook.figures.fingerprint import (
-    compare_data, compare_structure, data_deviation, figure_data, figure_structure,
+    compare_data,
+    compare_structure,
+    data_deviation,
+    figure_data,
+    figure_structure,
 )
 
 

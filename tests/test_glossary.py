@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import pages
+from test_parity import markdown_text
 
 from aebook import glossary
-from test_parity import markdown_text
-from conftest import pages
 
 
 def test_glossary_terms_are_unique_and_complete():

@@ -1,6 +1,5 @@
 """Labels in two languages, and fonts that draw Hangul without missing glyphs."""
 
-import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -45,10 +44,9 @@ def test_korean_font_is_shipped_and_registered():
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)
-def test_every_label_renders_without_missing_glyphs(lang):
+def test_every_label_renders_without_missing_glyphs(lang, no_missing_glyphs):
     """Draw every label of the table; matplotlib warns 'Glyph ... missing' if a font lacks one."""
-    with matplotlib.rc_context(i18n.font_rc(lang)), warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
+    with matplotlib.rc_context(i18n.font_rc(lang)), no_missing_glyphs():
         fig, ax = plt.subplots()
         for i, key in enumerate(i18n.STRINGS):
             ax.text(0, i, i18n.t(key, lang))
@@ -56,10 +54,11 @@ def test_every_label_renders_without_missing_glyphs(lang):
         plt.close(fig)
 
 
-def test_a_missing_glyph_is_detected():
-    """The check above can fail: a character no font has triggers the warning."""
-    with matplotlib.rc_context(i18n.font_rc("ko")), pytest.warns(UserWarning, match="missing"):
-        fig, ax = plt.subplots()
-        ax.text(0, 0, "\U0001D11E")  # musical G clef: in neither NanumGothic nor DejaVu Sans
-        fig.canvas.draw()
-        plt.close(fig)
+def test_a_missing_glyph_is_detected(no_missing_glyphs):
+    """The check above can fail: a character no font has fails it."""
+    with pytest.raises(UserWarning, match="missing"):
+        with matplotlib.rc_context(i18n.font_rc("ko")), no_missing_glyphs():
+            fig, ax = plt.subplots()
+            ax.text(0, 0, "\U0001D11E")  # musical G clef: in neither NanumGothic nor DejaVu Sans
+            fig.canvas.draw()
+    plt.close("all")

@@ -1,4 +1,5 @@
-"""Tests of aebook.losses: the reconstruction error (19.1) in its book and training forms."""
+"""Tests of aebook.losses: the reconstruction error (19.1) in its book and training forms, the L1
+activation penalty (19.2) and the denoising error (19.3)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,19 @@ import pytest
 import torch
 from torch import nn
 
-from aebook.losses import book_error_19_1, recon_loss, reconstruction_error
+from aebook.losses import (
+    book_error_19_1,
+    book_error_19_3,
+    denoising_error,
+    denoising_loss,
+    l1_activation_penalty,
+    recon_loss,
+    reconstruction_error,
+    sparse_loss,
+    weight_l2_penalty,
+)
+from aebook.models import ShallowAutoencoder
+from aebook.noise import Corruption
 
 F64 = torch.float64
 
@@ -122,14 +135,6 @@ def test_recon_loss_wants_a_tuple_batch():
 
 # ------------------------------------------------------------------------------------------------
 # (19.2) the L1 activation penalty and (19.3) the denoising error
-
-from aebook.losses import (  # noqa: E402
-    book_error_19_3, denoising_error, denoising_loss, l1_activation_penalty, sparse_loss,
-    weight_l2_penalty,
-)
-from aebook.models import ShallowAutoencoder  # noqa: E402
-from aebook.noise import Corruption  # noqa: E402
-
 
 def test_l1_penalty_sums_absolute_activations_and_its_gradient_is_the_sign():
     z = torch.tensor([[1.5, -2.0, 0.0], [0.0, 0.5, 0.0]], dtype=F64, requires_grad=True)

@@ -9,8 +9,14 @@ import torch
 
 from aebook.losses import mae_loss, masked_patch_loss
 from aebook.mae import (
-    MAEConfig, MaskedAutoencoder, as_images, n_visible, patchify, random_masking,
-    sincos_pos_embed_2d, unpatchify,
+    MAEConfig,
+    MaskedAutoencoder,
+    as_images,
+    n_visible,
+    patchify,
+    random_masking,
+    sincos_pos_embed_2d,
+    unpatchify,
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -14,12 +14,17 @@ from aebook.config import seed_everything
 from aebook.data import curved_surface
 from aebook.losses import recon_loss
 from aebook.models import (
-    ACTIVATIONS, AEOutput, DeepAEConfig, DeepAutoencoder, LinearAEConfig, LinearAutoencoder,
-    ShallowAEConfig, ShallowAutoencoder,
+    ACTIVATIONS,
+    AEOutput,
+    DeepAEConfig,
+    DeepAutoencoder,
+    LinearAEConfig,
+    LinearAutoencoder,
+    ShallowAEConfig,
+    ShallowAutoencoder,
 )
 from aebook.pca import PCA, principal_angles
 from aebook.train import evaluate, fit, load_checkpoint, save_checkpoint
-
 
 # The models here are tiny (10x3 matrices): one thread (see conftest.one_thread).
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -137,9 +142,9 @@ def test_checkpoint_refuses_another_class_or_other_widths(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(D=0, M=1), "D must be a positive int"),
-    (dict(D=5.0, M=2), "D must be a positive int"),
-    (dict(D=5, M=True), "M must be a positive int"),
+    (dict(D=0, M=1), "D must be an int >= 1"),
+    (dict(D=5.0, M=2), "D must be an int >= 1"),
+    (dict(D=5, M=True), "M must be an int >= 1"),
     (dict(D=5, M=5), r"M must be < D .*allow_overcomplete=True"),
     (dict(D=5, M=2, bias="yes"), "bias must be True or False"),
     (dict(D=5, M=2, allow_overcomplete=1), "allow_overcomplete must be True or False"),
@@ -167,8 +172,8 @@ def test_unknown_activation_lists_the_allowed_names():
 
 
 @pytest.mark.parametrize("hidden, match", [
-    ((), "hidden must be a positive int or a non-empty tuple"),
-    ((8, 0), r"hidden\[1\] must be a positive int"),
+    ((), "hidden must be an int or a non-empty tuple"),
+    ((8, 0), r"hidden\[1\] must be an int >= 1"),
     ("8", "hidden must be"),
     (None, "hidden must be"),
 ])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-
 from conftest import LANGS, pages
 
 NOTEBOOKS = [p for lang in LANGS for p in pages(lang, (".ipynb",))]

@@ -11,12 +11,12 @@ import re
 import nbformat
 import pytest
 import yaml
-
 from conftest import BOOK, LANGS, ROOT, pages
 
 SETUP = re.compile(r'aebook\.setup\(\s*"(ko|en)"')
 CODE_CELL_MD = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
-DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|```\{math\}[^\n]*\n(.*?)```|(\\begin\{(equation|align)\*?\}.*?\\end\{\4\*?\})",
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|```\{math\}[^\n]*\n(.*?)```"
+                          r"|(\\begin\{(equation|align)\*?\}.*?\\end\{\4\*?\})",
                           re.S)
 
 

@@ -219,12 +219,12 @@ def test_angles_are_invariant_to_a_change_of_basis():
 
 def test_angles_match_scipy_and_are_ascending():
     g = torch.Generator().manual_seed(4)
-    for k, l in [(3, 3), (4, 2), (2, 5)]:
+    for k, j in [(3, 3), (4, 2), (2, 5)]:
         a = torch.randn(9, k, generator=g, dtype=F64)
-        b = torch.randn(9, l, generator=g, dtype=F64)
+        b = torch.randn(9, j, generator=g, dtype=F64)
         ours = principal_angles(a, b)
         ref = np.sort(scipy.linalg.subspace_angles(a.numpy(), b.numpy()))
-        assert ours.shape == (min(k, l),)
+        assert ours.shape == (min(k, j),)
         assert torch.all(ours[:-1] <= ours[1:])
         np.testing.assert_allclose(ours.numpy(), ref, atol=1e-12)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from aebook.data import GaussianMixture, default_mixture
+from aebook.densities import GaussianMixture, default_mixture
 from aebook.score import cosine_similarity, denoiser_score, posterior_mean, tweedie_denoiser
 
 F64 = torch.float64

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
 
@@ -47,8 +46,22 @@ def test_installed_torch_is_kept(make, monkeypatch):
 def test_missing_torch_installs_the_pinned_one(make, monkeypatch):
     calls = []
     versions = iter([None, "2.13.0"])
+    monkeypatch.delenv(make.TORCH_INDEX_ENV, raising=False)
     monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
     monkeypatch.setattr(make, "installed_version", lambda dist: next(versions))
+    make.ensure_installed("test")
+    assert calls[0] == (f"torch=={make.TORCH_PIN}",)
+
+
+def test_torch_comes_from_the_index_the_reader_names(make, monkeypatch):
+    calls = []
+    monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
+    monkeypatch.setattr(make, "installed_version", lambda dist: None if not calls else "2.13.0")
+    monkeypatch.setenv(make.TORCH_INDEX_ENV, "https://download.pytorch.org/whl/cpu")
+    make.ensure_installed("test")
+    assert calls[0] == (f"torch=={make.TORCH_PIN}", "--index-url", "https://download.pytorch.org/whl/cpu")
+    monkeypatch.delenv(make.TORCH_INDEX_ENV)
+    calls.clear()
     make.ensure_installed("test")
     assert calls[0] == (f"torch=={make.TORCH_PIN}",)
 
@@ -88,6 +101,21 @@ def test_declared_package_data_exists():
     for package, patterns in data.items():
         for pattern in patterns:
             assert list((ROOT / package).glob(pattern)), f"{package}/{pattern} is declared but absent"
+
+
+def test_the_code_is_lint_clean():
+    """ruff, configured in pyproject.toml (line length 120, import order, pyflakes, bugbear)."""
+    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_cli_prints_the_equation_index(capsys):
+    from aebook.__main__ import main
+
+    assert main(["equations"]) == 0
+    out = capsys.readouterr().out
+    assert "(19.14)" in out and "aebook.vae.elbo" in out and "(19.25)" in out
 
 
 def test_readme_describes_mathjax_as_the_build_serves_it():

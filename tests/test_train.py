@@ -6,24 +6,25 @@ import math
 import pickle
 from dataclasses import dataclass
 
-import matplotlib
+import pytest
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from aebook.config import seed_everything  # noqa: E402
-from aebook.i18n import t  # noqa: E402
-from aebook.train import (  # noqa: E402
-    CHECKPOINT_FORMAT, History, TrainingDiverged, evaluate, fit, load_checkpoint, save_checkpoint,
+from aebook.config import seed_everything
+from aebook.train import (
+    CHECKPOINT_FORMAT,
+    History,
+    TrainingDiverged,
+    evaluate,
+    fit,
+    load_checkpoint,
+    save_checkpoint,
 )
 
 
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch):
-    monkeypatch.setenv("AEBOOK_PROGRESS", "0")
+    monkeypatch.setenv("AEBOOK_PROGRESS", "0")  # conftest restores the thread count afterwards
     torch.set_num_threads(2)
 
 
@@ -456,20 +457,6 @@ def test_history_dict_round_trip_is_plain():
     assert h.last() == 0.5 and h.last("val") == 1.2 and h.last("kl") == 0.2 and h.last("val_kl") == 0.3
     with pytest.raises(KeyError):
         h.last("nope")
-
-
-def test_history_plot_korean_labels():
-    import matplotlib.pyplot as plt
-
-    h = History(train=[1.0, 0.5, 0.4], val=[1.1, 0.6, 0.5], val_epochs=[1, 2, 3],
-                terms={"kl": [0.1, 0.2, 0.3]}, epochs_run=3)
-    ax = h.plot(lang="ko", terms=True, logy=True)
-    assert ax.get_xlabel() == t("epoch", "ko")
-    assert ax.get_ylabel() == t("loss", "ko")
-    assert ax.get_title() == t("history.title", "ko")
-    labels = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert t("train", "ko") in labels and t("val", "ko") in labels
-    plt.close(ax.figure)
 
 
 def test_evaluate_matches_full_batch_mean():

@@ -10,10 +10,20 @@ import pytest
 import torch
 
 import aebook
-
 from aebook.vae import (
-    LOGVAR_RANGE, VAE, BernoulliDecoder, GaussianDecoder, GaussianEncoder, LinearGaussianModel,
-    beta_schedule, elbo, iwae_bound, kl_per_dim, kl_std_normal, log_px_prior_sampling, vae_loss,
+    LOGVAR_RANGE,
+    VAE,
+    BernoulliDecoder,
+    GaussianDecoder,
+    GaussianEncoder,
+    LinearGaussianModel,
+    VAELoss,
+    beta_schedule,
+    elbo,
+    iwae_bound,
+    kl_per_dim,
+    kl_std_normal,
+    log_px_prior_sampling,
 )
 
 F64 = torch.float64
@@ -132,7 +142,7 @@ def test_a_small_vae_trains_and_samples():
     torch.manual_seed(0)
     x = (torch.rand(256, 16) > 0.5).float()
     v = VAE(GaussianEncoder(16, 2, hidden=(32,)), BernoulliDecoder(2, 16, hidden=(32,)))
-    h = aebook.fit(v, vae_loss(), x, epochs=30, batch_size=64, lr=3e-3, progress=False)
+    h = aebook.fit(v, VAELoss(), x, epochs=30, batch_size=64, lr=3e-3, progress=False)
     assert h.train[-1] < h.train[0]
     assert set(h.terms) >= {"recon", "kl"}
     s = v.sample(5, generator=torch.Generator().manual_seed(0))
@@ -161,7 +171,7 @@ def random_q(lg, n, seed=2):
 
 
 def test_log_px_is_elbo_plus_kl_to_the_posterior_for_any_q():
-    # claim 1 of section 19.2, (19.6): exact on both sides, so only rounding separates them
+    # section 19.2, (19.6): exact on both sides, so only rounding separates them
     lg = linear_model(orthogonal=False)
     x = data(lg, 200)
     mu, logvar = random_q(lg, 200)
@@ -233,7 +243,7 @@ def test_beta_schedules():
     assert [cyc(e) for e in range(9)] == [0.0, 0.5, 1.0, 1.0, 0.0, 0.5, 1.0, 1.0, 0.0]
     for kwargs, msg in (({"kind": "step"}, "kind must be"), ({"beta": -1.0}, "beta must be"),
                         ({"kind": "linear", "warmup": 0}, "warmup must be"),
-                        ({"kind": "cyclic", "ratio": 0.0}, "ratio must be in")):
+                        ({"kind": "cyclic", "ratio": 0.0}, r"ratio must be a number in \(0, 1\]")):
         with pytest.raises(ValueError, match=msg):
             beta_schedule(**kwargs)
 
@@ -242,64 +252,64 @@ def test_vae_loss_weights_and_floors_the_kl():
     lg = linear_model(orthogonal=False)
     vae = lg.as_vae(exact_posterior=True)
     x = data(lg, 50)
-    plain = vae_loss()
+    plain = VAELoss()
     torch.manual_seed(0)
     out1 = plain(vae, (x,))
     torch.manual_seed(0)
     e = elbo(vae, x)
     assert torch.equal(out1["loss"], -e["elbo"].mean())  # β = 1: exactly the ELBO
     torch.manual_seed(0)
-    out0 = vae_loss(beta=0.0)(vae, (x,))
+    out0 = VAELoss(beta=0.0)(vae, (x,))
     assert torch.allclose(out0["loss"], out0["recon"]) and out0["kl"] > 0  # β = 0: no KL in the loss
     # free bits: a floor above every dimension's KL leaves no gradient through the KL
     mu, logvar = vae.encoder(x)
     floor = float(kl_per_dim(mu, logvar).mean(0).max().detach()) + 1.0
-    loss = vae_loss(beta=1.0, free_bits=floor)
+    loss = VAELoss(beta=1.0, free_bits=floor)
     torch.manual_seed(0)
     out = loss(vae, (x,))
     assert torch.allclose(out["loss"], out["recon"] + lg.M * floor)
     with pytest.raises(ValueError, match="free_bits must be"):
-        vae_loss(free_bits=-0.1)
+        VAELoss(free_bits=-0.1)
 
 
 def test_a_scheduled_beta_follows_the_epochs_in_fit():
     torch.manual_seed(0)
     v = VAE(GaussianEncoder(8, 2, hidden=(16,)), BernoulliDecoder(2, 8, hidden=(16,)))
     x = torch.rand(64, 8, generator=torch.Generator().manual_seed(0))
-    loss = vae_loss(beta=beta_schedule("linear", beta=1.0, warmup=4))
+    loss = VAELoss(beta=beta_schedule("linear", beta=1.0, warmup=4))
     h = aebook.fit(v, loss, x, epochs=6, batch_size=32, progress=False, callbacks=[loss.callback])
     assert [round(b, 6) for b in h.terms["beta"]] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
 
 
-def test_both_encoder_gradient_estimators_are_unbiased_and_reparam_has_lower_variance():
-    # Exercise 19.1 / claim 2 of issue 7, on the linear-Gaussian model where the expected
-    # log-likelihood, and so its exact gradient, has a closed form
+def test_encoder_gradient_checks_its_arguments():
     from aebook.vae import encoder_gradient
 
-    lg = linear_model(orthogonal=False)
-    vae = lg.as_vae(exact_posterior=True)
-    x = data(lg, 8)
-    params = list(vae.encoder.parameters())
-    exact = torch.autograd.grad(lg.elbo(x, *vae.encoder(x))["recon"].mean(), params)
-    exact = torch.cat([g.reshape(-1) for g in exact])
-    g = torch.Generator().manual_seed(0)
-    est = {k: torch.stack([encoder_gradient(vae, x, 4, estimator=k, generator=g) for _ in range(2000)])
-           for k in ("reparam", "score")}
-    for k, e in est.items():
-        se = e.std(0) / math.sqrt(e.shape[0])
-        assert ((e.mean(0) - exact).abs() < 5 * se + 1e-9).all(), k  # 5 s.e.: unbiased
-    ratio = float(est["score"].var(0).sum() / est["reparam"].var(0).sum())
-    assert ratio > 10, ratio
-    base = torch.stack([encoder_gradient(vae, x, 4, estimator="score", baseline=True, generator=g)
-                        for _ in range(2000)])
-    assert ((base.mean(0) - exact).abs() < 5 * base.std(0) / math.sqrt(2000) + 1e-9).all()
-    assert base.var(0).sum() < est["score"].var(0).sum()  # the baseline reduces the variance
+    vae = linear_model(orthogonal=False).as_vae(exact_posterior=True)
+    x = data(linear_model(orthogonal=False), 4)
     with pytest.raises(ValueError, match="estimator must be"):
         encoder_gradient(vae, x, estimator="pathwise")
     with pytest.raises(ValueError, match="baseline=True needs"):
         encoder_gradient(vae, x, 1, estimator="score", baseline=True)
 
 
+@pytest.mark.parametrize("estimator, baseline, rtol", [("reparam", False, 0.08), ("score", True, 0.15)])
+def test_one_estimate_from_many_samples_is_close_to_the_exact_gradient(estimator, baseline, rtol):
+    """Consistency of each estimator, in one call with L = 20 000 samples, on the
+    linear-Gaussian model whose expected log-likelihood has a closed-form gradient. (Bias and
+    variance over many draws are the claim of the experiment gradient_variance.) The relative
+    error of the reparameterised estimate has an RMS of 0.026 (the single-sample variance over
+    L), so 0.08 is three times it; the score function with a baseline measured 0.02 to 0.07
+    over ten seeds."""
+    from aebook.vae import encoder_gradient
+
+    lg = linear_model(orthogonal=False)
+    vae = lg.as_vae(exact_posterior=True)
+    x = data(lg, 8)
+    params = list(vae.encoder.parameters())
+    exact = torch.cat([g.reshape(-1) for g in torch.autograd.grad(lg.elbo(x, *vae.encoder(x))["recon"].mean(), params)])
+    est = encoder_gradient(vae, x, 20_000, estimator=estimator, baseline=baseline,
+                           generator=torch.Generator().manual_seed(0))
+    assert float((est - exact).norm() / exact.norm()) < rtol
 def test_interpolation_ends_at_the_two_reconstructions_and_traversal_moves_one_coordinate():
     from aebook.vae import interpolate, traverse
 
@@ -315,5 +325,5 @@ def test_interpolation_ends_at_the_two_reconstructions_and_traversal_moves_one_c
     tr = traverse(vae, x[0], 1, vals)
     # a linear decoder moves along the column w_1 of W, by the change of z_1
     assert torch.allclose(tr[2] - tr[0], 4.0 * lg.W[:, 1], atol=1e-12)
-    with pytest.raises(ValueError, match=r"dim must be an int in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"dim must be an int in \[0, 1\]"):
         traverse(vae, x[0], 2, vals)

@@ -1,5 +1,5 @@
 """Section 19.2.2 in aebook.vae: Algorithm 19.1 as one step, what autograd reaches with and
-without the reparameterization (claim 1, Figs. 19.10-19.11), the conditional and the
+without the reparameterization (Figs. 19.10-19.11), the conditional and the
 convolutional VAE, and the exercises' helpers (entropy, full-covariance q)."""
 
 from __future__ import annotations
@@ -11,9 +11,22 @@ import torch
 
 from aebook.train import fit
 from aebook.vae import (
-    VAE, BernoulliDecoder, ConditionalVAE, ConvBernoulliDecoder, ConvGaussianEncoder, GaussianEncoder,
-    VAELoss, elbo, gaussian_entropy, gradient_flow, iwae_bound, kl_full_std_normal, kl_std_normal,
-    rsample_full, training_step, tril_factor,
+    VAE,
+    BernoulliDecoder,
+    ConditionalVAE,
+    ConvBernoulliDecoder,
+    ConvGaussianEncoder,
+    GaussianEncoder,
+    VAELoss,
+    elbo,
+    gaussian_entropy,
+    gradient_flow,
+    iwae_bound,
+    kl_full_std_normal,
+    kl_std_normal,
+    rsample_full,
+    training_step,
+    tril_factor,
 )
 
 F64 = torch.float64
@@ -29,7 +42,7 @@ def batch(N=9, D=12, seed=1):
     return torch.rand(N, D, generator=torch.Generator().manual_seed(seed))
 
 
-# --- claim 1: a plain sample blocks the path to the encoder; z = μ + σε opens it ---------------
+# --- a plain sample blocks the path to the encoder; z = μ + σε opens it ---------------
 
 def test_without_reparameterization_no_gradient_reaches_the_encoder():
     m, x = small_vae(), batch()

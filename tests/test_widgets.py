@@ -3,34 +3,37 @@ missing glyph, returns a live widget only on request, and rejects bad arguments.
 
 from __future__ import annotations
 
-import logging
-import warnings
-
 import matplotlib.pyplot as plt
 import pytest
-
-from aebook import widgets
 from conftest import LANGS
 
+from aebook import widgets
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+# trains the quick experiments (shared with the other slow modules through the cache)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_static_figure_draws_without_missing_glyphs(lang, caplog):
-    caplog.clear()
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
-        warnings.simplefilter("error", UserWarning)  # a missing glyph is a broken figure
+def test_static_figure_draws_without_missing_glyphs(lang, no_missing_glyphs):
+    with no_missing_glyphs():
         fig = widgets.reconstruction_figure(lang=lang, mode="quick")
         fig.canvas.draw()
-    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()], caplog.text
     # a row of originals, then a PCA and a deep-AE row for each of the two Ms; 8 digits each
     assert len(fig.axes) == (1 + 2 * 2) * 8
     plt.close(fig)
 
 
-def test_static_call_returns_nothing():
-    assert widgets.reconstruction_explorer(lang="en", mode="quick", show=False) is None
+def test_static_call_displays_one_png_of_every_M_and_returns_nothing(monkeypatch):
+    shown = []
+    monkeypatch.setattr(widgets, "_display_png", shown.append)
+    assert widgets.reconstruction_explorer(Ms=(2, 30), n_images=3, lang="en", mode="quick") is None
+    assert len(shown) == 1 and shown[0][:8] == b"\x89PNG\r\n\x1a\n"
+    import io
+
+    from matplotlib.image import imread
+    h, w = imread(io.BytesIO(shown[0])).shape[:2]
+    assert h > w / 2  # five rows (originals, PCA and AE for two Ms) of three digits: tall
+    assert widgets.reconstruction_explorer(lang="en", mode="quick", show=False) is None and len(shown) == 1
 
 
 def test_interactive_widget_offers_exactly_the_trained_Ms():
@@ -62,25 +65,21 @@ def test_bad_arguments_raise_value_error(kwargs):
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("kind", ["mask", "gaussian"])
-def test_denoising_figure_stacks_every_level_without_missing_glyphs(kind, lang, caplog):
+def test_denoising_figure_stacks_every_level_without_missing_glyphs(kind, lang, no_missing_glyphs):
     import matplotlib
 
     from aebook.i18n import font_rc
 
-    caplog.clear()
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING), \
-            matplotlib.rc_context(font_rc(lang)):
-        warnings.simplefilter("error", UserWarning)
+    with no_missing_glyphs(), matplotlib.rc_context(font_rc(lang)):
         fig = widgets.denoising_figure(kind, n_images=4, lang=lang, mode="quick")
         fig.canvas.draw()
-    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()], caplog.text
     # originals, then input / plain AE / DAE rows for each of the three levels; 4 digits each
     assert len(fig.axes) == (1 + 3 * 3) * 4
     plt.close(fig)
 
 
 def test_denoising_slider_offers_the_trained_levels():
-    ipywidgets = pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets")
     w = widgets.denoising_explorer("mask", n_images=3, lang="en", mode="quick", interactive=True,
                                    show=False)
     slider, image = w.children
@@ -101,15 +100,12 @@ def test_denoising_explorer_bad_arguments(kwargs):
 # --- section 19.2.2: the β explorer and the latent explorer ------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_beta_and_latent_figures_draw_without_missing_glyphs(lang, caplog):
-    caplog.clear()
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
-        warnings.simplefilter("error", UserWarning)
+def test_beta_and_latent_figures_draw_without_missing_glyphs(lang, no_missing_glyphs):
+    with no_missing_glyphs():
         fig = widgets.beta_figure(n_images=4, lang=lang, mode="quick")
         fig.canvas.draw()
         fig2 = widgets.latent_figure(lang=lang, mode="quick", z2=1.0)
         fig2.canvas.draw()
-    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()], caplog.text
     from aebook.experiments import beta_sweep
     assert len(fig.axes) == (1 + 2 * len(beta_sweep(mode="quick").betas)) * 4
     assert len(fig2.axes) == 10 * 9   # one row per class, nine values of z1
@@ -118,7 +114,7 @@ def test_beta_and_latent_figures_draw_without_missing_glyphs(lang, caplog):
 
 
 def test_beta_slider_offers_the_trained_betas_and_latent_sliders_redraw():
-    ipywidgets = pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets")
     from aebook.experiments import beta_sweep
     w = widgets.beta_explorer(n_images=2, lang="en", mode="quick", interactive=True, show=False)
     slider, image = w.children
@@ -127,7 +123,7 @@ def test_beta_slider_offers_the_trained_betas_and_latent_sliders_redraw():
     slider.value = slider.options[-1]
     assert image.value != first
     w = widgets.latent_explorer(lang="ko", mode="quick", interactive=True, show=False)
-    (z1, z2, klass), image = w.children[0].children, w.children[1]
+    (z1, _z2, klass), image = w.children[0].children, w.children[1]
     before = image.value
     klass.value = 7
     assert image.value != before

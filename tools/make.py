@@ -18,8 +18,9 @@ under avx2 where the CPU has AVX-512).
 Installation goes into the Python that runs this script (activate a virtual environment
 first if you want one). It is safe to run twice: pip leaves satisfied requirements alone.
 PyTorch is special: if a torch within the project's range is already installed it is kept;
-only when none is found do we install ``torch==2.13.0`` (on the reference machine that is a
-local CPU wheel; an unpinned or newer torch would pull gigabytes of CUDA packages).
+only when none is found do we install ``torch==2.13.0``, from ``$AEBOOK_TORCH_INDEX_URL`` when it
+is set (e.g. https://download.pytorch.org/whl/cpu for the CPU build; from PyPI, torch is the
+CUDA build, gigabytes).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("ko", "en")
 TORCH_PIN = "2.13.0"
 TORCH_RANGE = ((2, 2), (2, 14))  # keep in sync with pyproject.toml: torch>=2.2,<2.14
+#: where to install torch from when none in range is installed. Unset, pip uses its own
+#: configuration: on the reference machine a local CPU wheel, but on an ordinary Linux box
+#: PyPI's torch, which is the CUDA build (gigabytes). Set it to PyTorch's CPU index,
+#: https://download.pytorch.org/whl/cpu, to get the CPU build there.
+TORCH_INDEX_ENV = "AEBOOK_TORCH_INDEX_URL"
 
 #: quick mode, no progress bars, figures as inline images: every command that runs the
 #: notebooks or the tests uses exactly this.
@@ -102,15 +108,16 @@ def torch_in_range(version: str | None) -> bool:
 
 def ensure_installed(extras: str) -> None:
     """Install aebook (editable) with the given extras, keeping an installed torch."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this script may run under an older python3)
         sys.exit(f"aebook needs Python >= 3.11; this is {sys.version.split()[0]}")
     have = installed_version("torch")
     if torch_in_range(have):
         print(f"torch {have} is installed and in range; keeping it.")
     else:
         why = "no torch is installed" if have is None else f"torch {have} is outside the range"
-        print(f"{why}; installing torch=={TORCH_PIN}.")
-        pip(f"torch=={TORCH_PIN}")
+        index = os.environ.get(TORCH_INDEX_ENV)
+        print(f"{why}; installing torch=={TORCH_PIN}" + (f" from {index}." if index else "."))
+        pip(f"torch=={TORCH_PIN}", *(["--index-url", index] if index else []))
     # Editable install: notebooks import the code in this checkout. pip does not upgrade
     # requirements that are already satisfied, so the torch above stays.
     pip("-e", f"{ROOT}[{extras}]")
@@ -168,7 +175,8 @@ LANDING = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>aebook: Autoencoders (Bishop &amp; Bishop, ch. 19)</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,'Noto Sans KR','Malgun Gothic',sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.6}}
+<style>body{{font-family:system-ui,'Noto Sans KR','Malgun Gothic',sans-serif;max-width:40rem;
+margin:4rem auto;padding:0 1rem;line-height:1.6}}
 a.lang{{display:block;font-size:1.4rem;margin:.8rem 0}}</style></head>
 <body><h1>Autoencoders · 오토인코더</h1>
 <p>An executable companion to chapter 19 of Bishop &amp; Bishop, <i>Deep Learning: Foundations and Concepts</i>.<br>
@@ -190,7 +198,8 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
         cfg, tocf = language_config(lang, out_root, execute)
         work = out_root / lang
         # Through this interpreter (not a `jupyter-book` on PATH): works in a venv that is not activated.
-        cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
+        cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+               str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
                "--path-output", str(work), "--all"]
         if strict:
             cmd += ["-W", "--keep-going"]
@@ -214,8 +223,8 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
 
 def execute_notebooks(paths: list[str], timeout: int = 600) -> None:
     import nbformat
-    from nbclient import NotebookClient
     from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
 
     env = quick_env(pin_kernels=True)
     for p in paths:

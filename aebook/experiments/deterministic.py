@@ -30,18 +30,20 @@ the data sets are fixed (MNIST-5k's split, ``curved_surface(seed=0)``).
 
 from __future__ import annotations
 
+import functools
 import math
-import numbers
-import time
 from dataclasses import dataclass
 
 import torch
 
-from ..config import get_mode, seed_everything
+from .._checks import integer
+from ..config import seed_everything
 from ..data import Split, curved_surface
+from ..losses import recon_loss as _mse
 from ..models import DeepAutoencoder, LinearAutoencoder, ShallowAutoencoder
 from ..pca import PCA, principal_angles
-from ._base import _CONFIGS, _check_seed, _error, _train, cached, config_for, mnist_data
+from ._data import mnist_data, recon_error
+from .registry import Schedule, config_for, configure, experiment
 
 Tensor = torch.Tensor
 
@@ -51,7 +53,6 @@ __all__ = [
     "SurfaceConfig", "SurfaceResult", "deep_vs_pca_surface", "surface_data",
     "MnistDeepConfig", "MnistDeepResult", "deep_vs_pca_mnist",
     "SeedSpreadConfig", "SeedSpread", "seed_spread",
-    "config_for",
 ]
 
 
@@ -60,34 +61,25 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class LinearConfig:
-    """Linear AE (and the shallow AE) on MNIST-5k: code size, optimiser settings."""
+class LinearConfig(Schedule):
+    """Linear AE (and the shallow AE) on MNIST-5k: the code size M and the schedule."""
 
     M: int
-    epochs: int
-    batch_size: int
-    lr: float
 
 
 @dataclass(frozen=True)
-class ShallowConfig:
+class ShallowConfig(Schedule):
     """Sigmoid one-hidden-layer AE on MNIST-5k."""
 
     M: int
-    epochs: int
-    batch_size: int
-    lr: float
     activation: str = "sigmoid"
 
 
 @dataclass(frozen=True)
-class SurfaceConfig:
+class SurfaceConfig(Schedule):
     """Deep AE ``3 → H (σ) → 2 → H (σ) → 3`` on :func:`aebook.data.curved_surface`."""
 
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     n_train: int = 2000
     n_test: int = 500
     noise: float = 0.03
@@ -95,14 +87,11 @@ class SurfaceConfig:
 
 
 @dataclass(frozen=True)
-class MnistDeepConfig:
+class MnistDeepConfig(Schedule):
     """Deep AE on MNIST-5k. Hidden layers use ``activation``, the code is linear and the
     outputs are sigmoid (pixels lie in [0, 1])."""
 
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     activation: str = "relu"
 
 
@@ -116,53 +105,46 @@ class SeedSpreadConfig:
 
 
 # Quick: measured on one CPU thread (see each function's docstring for the wall time).
-# Full: the same experiments with bigger nets and longer training, meant for a GPU; the MNIST
-# network is Hinton & Salakhutdinov's 784-1000-500-250-M shape (without RBM pretraining).
-_CONFIGS["quick"].update({
-    "linear": LinearConfig(M=10, epochs=100, batch_size=128, lr=3e-3),
-    "shallow": ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-3),
-    "surface": SurfaceConfig(hidden=(32,), epochs=200, batch_size=128, lr=1e-2),
-    "mnist": MnistDeepConfig(hidden=(256, 64), epochs=20, batch_size=64, lr=2e-3),
-    "spread": SeedSpreadConfig(n_seeds=8, surface=SurfaceConfig(hidden=(16,), epochs=60,
-                                                                batch_size=128, lr=3e-3)),
-})
-_CONFIGS["full"].update({
-    "linear": LinearConfig(M=10, epochs=600, batch_size=128, lr=1e-3),
-    "shallow": ShallowConfig(M=10, epochs=300, batch_size=128, lr=1e-3),
-    "surface": SurfaceConfig(hidden=(64,), epochs=1000, batch_size=128, lr=5e-3),
-    "mnist": MnistDeepConfig(hidden=(1000, 500, 250), epochs=200, batch_size=128, lr=1e-3),
-    "spread": SeedSpreadConfig(n_seeds=20, surface=SurfaceConfig(hidden=(16,), epochs=60,
-                                                                 batch_size=128, lr=3e-3)),
-})
+# Full: the same experiments with bigger nets and longer training; the MNIST network is
+# Hinton & Salakhutdinov's 784-1000-500-250-M shape (without RBM pretraining).
+configure("linear", quick=LinearConfig(M=10, epochs=100, batch_size=128, lr=3e-3),
+          full=LinearConfig(M=10, epochs=600, batch_size=128, lr=1e-3))
+configure("shallow", quick=ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-3),
+          full=ShallowConfig(M=10, epochs=300, batch_size=128, lr=1e-3))
+configure("deep_surface", quick=SurfaceConfig(hidden=(32,), epochs=200, batch_size=128, lr=1e-2),
+          full=SurfaceConfig(hidden=(64,), epochs=1000, batch_size=128, lr=5e-3))
+configure("deep_mnist", quick=MnistDeepConfig(hidden=(256, 64), epochs=20, batch_size=64, lr=2e-3),
+          full=MnistDeepConfig(hidden=(1000, 500, 250), epochs=200, batch_size=128, lr=1e-3))
+configure("seed_spread",
+          quick=SeedSpreadConfig(n_seeds=8, surface=SurfaceConfig(hidden=(16,), epochs=60, batch_size=128, lr=3e-3)),
+          full=SeedSpreadConfig(n_seeds=20, surface=SurfaceConfig(hidden=(16,), epochs=60, batch_size=128, lr=3e-3)))
 
 
 def surface_data(mode: str | None = None) -> Split:
     """The curved-surface data set that :func:`deep_vs_pca_surface` trains and tests on."""
-    c = config_for("surface", mode)
+    c = config_for("deep_surface", mode)
     return _surface(c.n_train, c.n_test, c.noise, c.data_seed)
 
 
-@cached(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def _surface(n_train: int, n_test: int, noise: float, seed: int) -> Split:
     return curved_surface(n_train=n_train, n_test=n_test, noise=noise, seed=seed)
 
 
 def _train_against_pca(make_model, data: Split, c, seed: int):
     """Fit PCA with ``c.M`` components and train ``make_model()`` (built after seeding) on
-    ``data.x_train``; return ``(pca, model, errors, wall_s)`` where ``errors`` holds the
-    per-image train/held-out errors of both and the relative gaps ``ae / pca - 1``."""
+    ``data.x_train``; return ``(pca, model, errors)`` where ``errors`` holds the per-image
+    train/held-out errors of both and the relative gaps ``ae / pca - 1``."""
     xtr, xte = data.x_train, data.x_test
     pca = PCA(c.M).fit(xtr)
     seed_everything(seed)
     model = make_model()
-    start = time.perf_counter()
-    _train(model, xtr, c.epochs, c.batch_size, c.lr, seed)
-    wall = time.perf_counter() - start
-    ae_tr, ae_te = _error(model, xtr), _error(model, xte)
+    c.fit(model, _mse, xtr, seed=seed, name="ae")
+    ae_tr, ae_te = recon_error(model, xtr), recon_error(model, xte)
     pca_tr, pca_te = float(pca.reconstruction_error(xtr)), float(pca.reconstruction_error(xte))
     errors = dict(pca_train_error=pca_tr, pca_test_error=pca_te, ae_train_error=ae_tr, ae_test_error=ae_te,
                   rel_gap_train=ae_tr / pca_tr - 1, rel_gap_test=ae_te / pca_te - 1)
-    return pca, model, errors, wall
+    return pca, model, errors
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,7 +186,8 @@ class LinearVsPCA:
     wall_time_s: float
 
 
-def linear_vs_pca(mode: str | None = None, seed: int = 0) -> LinearVsPCA:
+@experiment(config="linear")
+def linear_vs_pca(c: LinearConfig, mode: str | None = None, seed: int = 0) -> LinearVsPCA:
     """Train a :class:`~aebook.models.LinearAutoencoder` (784 → M → 784, with biases) on
     MNIST-5k by Adam and compare it with PCA at the same M (the book's claim that a linear AE
     finds PCA's subspace, Baldi & Hornik 1989, and that SVD is the better way to get it).
@@ -214,14 +197,8 @@ def linear_vs_pca(mode: str | None = None, seed: int = 0) -> LinearVsPCA:
     about 2°. The subspace converges slowly along directions whose eigenvalues are close to
     the (M+1)-th one, so the angle shrinks with more epochs (full mode) rather than vanishing.
     """
-    return _linear_vs_pca(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=8)
-def _linear_vs_pca(mode: str, seed: int) -> LinearVsPCA:
-    c = config_for("linear", mode)
     data = mnist_data(mode)
-    pca, model, errors, wall = _train_against_pca(lambda: LinearAutoencoder(data.dim, c.M), data, c, seed)
+    pca, model, errors = _train_against_pca(lambda: LinearAutoencoder(data.dim, c.M), data, c, seed)
     w2 = model.decoder_weight().double()  # (D, M)
     angles = principal_angles(w2, pca.components_.T) * (180.0 / math.pi)
     norms = w2.norm(dim=0)
@@ -233,7 +210,7 @@ def _linear_vs_pca(mode: str, seed: int) -> LinearVsPCA:
         M=c.M, **errors, angles_deg=angles, max_angle_deg=float(angles.max()), gram=gram,
         max_offdiag_cos=float(off.abs().max()), column_norms=norms,
         norms_ordered=bool((norms[1:] <= norms[:-1]).all()), orthonormality_error=float(ortho),
-        wall_time_s=wall)
+        wall_time_s=0.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -255,7 +232,8 @@ class ShallowVsPCA:
     wall_time_s: float
 
 
-def shallow_vs_pca(mode: str | None = None, seed: int = 0) -> ShallowVsPCA:
+@experiment(config="shallow")
+def shallow_vs_pca(c: ShallowConfig, mode: str | None = None, seed: int = 0) -> ShallowVsPCA:
     """A :class:`~aebook.models.ShallowAutoencoder` (784 → M sigmoid → 784 linear) on MNIST-5k
     against PCA at the same M. Bourlard & Kamp (1988): its reconstructions lie in an
     M-dimensional affine subspace, so on the training data its error is at least PCA's.
@@ -263,16 +241,10 @@ def shallow_vs_pca(mode: str | None = None, seed: int = 0) -> ShallowVsPCA:
     Quick mode (M=10, 40 epochs): under 1 s on one thread; measured 27.66 vs PCA 26.63 on the
     training images (+3.9 %), 29.12 vs 27.97 held out.
     """
-    return _shallow_vs_pca(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=8)
-def _shallow_vs_pca(mode: str, seed: int) -> ShallowVsPCA:
-    c = config_for("shallow", mode)
     data = mnist_data(mode)
-    _, _, errors, wall = _train_against_pca(
+    _, _, errors = _train_against_pca(
         lambda: ShallowAutoencoder(data.dim, c.M, activation=c.activation), data, c, seed)
-    return ShallowVsPCA(M=c.M, activation=c.activation, **errors, wall_time_s=wall)
+    return ShallowVsPCA(M=c.M, activation=c.activation, **errors, wall_time_s=0.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -301,7 +273,8 @@ class SurfaceResult:
     wall_time_s: float
 
 
-def deep_vs_pca_surface(mode: str | None = None, seed: int = 0) -> SurfaceResult:
+@experiment(config="deep_surface")
+def deep_vs_pca_surface(c: SurfaceConfig, mode: str | None = None, seed: int = 0) -> SurfaceResult:
     """A :class:`~aebook.models.DeepAutoencoder` ``3 → H (σ) → 2 → H (σ) → 3`` against PCA
     (M=2) on the saddle of :func:`aebook.data.curved_surface` with noise 0.03 (so the best
     possible error is about 3 × 0.03² = 0.0027). PCA's best plane leaves the whole curvature
@@ -310,29 +283,22 @@ def deep_vs_pca_surface(mode: str | None = None, seed: int = 0) -> SurfaceResult
     Quick mode (H=32, 200 epochs): about 1.2 s on one thread; measured held-out error 0.0023
     (AE) vs 0.190 (PCA). Data: :func:`surface_data`.
     """
-    return _deep_vs_pca_surface(get_mode(mode), _check_seed(seed))
-
-
-def _fit_surface(c: SurfaceConfig, seed: int) -> tuple[DeepAutoencoder, float]:
-    data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
-    seed_everything(seed)
-    model = DeepAutoencoder(3, 2, hidden=c.hidden)
-    start = time.perf_counter()
-    _train(model, data.x_train, c.epochs, c.batch_size, c.lr, seed)
-    return model, time.perf_counter() - start
-
-
-@cached(maxsize=8)
-def _deep_vs_pca_surface(mode: str, seed: int) -> SurfaceResult:
-    c = config_for("surface", mode)
     data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
     pca = PCA(2).fit(data.x_train)
-    model, wall = _fit_surface(c, seed)
+    model = _fit_surface(c, seed)
     return SurfaceResult(
         pca_train_error=float(pca.reconstruction_error(data.x_train)),
         pca_test_error=float(pca.reconstruction_error(data.x_test)),
-        ae_train_error=_error(model, data.x_train), ae_test_error=_error(model, data.x_test),
-        model=model, pca=pca, config=c, wall_time_s=wall)
+        ae_train_error=recon_error(model, data.x_train), ae_test_error=recon_error(model, data.x_test),
+        model=model, pca=pca, config=c, wall_time_s=0.0)
+
+
+def _fit_surface(c: SurfaceConfig, seed: int, name: str = "surface") -> DeepAutoencoder:
+    data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
+    seed_everything(seed)
+    model = DeepAutoencoder(3, 2, hidden=c.hidden)
+    c.fit(model, _mse, data.x_train, seed=seed, name=name)
+    return model
 
 
 # ------------------------------------------------------------------------------------------------
@@ -366,7 +332,8 @@ class MnistDeepResult:
                 "pca_train": self.pca_train_errors[i], "ae_train": self.ae_train_errors[i]}
 
 
-def deep_vs_pca_mnist(Ms: tuple[int, ...] = (2, 30), mode: str | None = None,
+@experiment(config="deep_mnist")
+def deep_vs_pca_mnist(c: MnistDeepConfig, Ms: tuple[int, ...] = (2, 30), mode: str | None = None,
                       seed: int = 0) -> MnistDeepResult:
     """Held-out squared error per image of PCA and of a deep AE at each code size ``M`` on
     MNIST-5k (4000 training, 1000 held-out images).
@@ -386,39 +353,51 @@ def deep_vs_pca_mnist(Ms: tuple[int, ...] = (2, 30), mode: str | None = None,
     Raises:
         ValueError: ``Ms`` is not a non-empty sequence of distinct ints in ``1..783``.
     """
-    if isinstance(Ms, numbers.Integral) and not isinstance(Ms, bool):
+    if isinstance(Ms, int) and not isinstance(Ms, bool):
         Ms = (Ms,)
     if not isinstance(Ms, (tuple, list)) or len(Ms) == 0:
         raise ValueError(f"Ms must be a non-empty tuple of ints in 1..783, got {Ms!r}")
-    for m in Ms:
-        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or not 1 <= m < 784:
-            raise ValueError(f"Ms must be a non-empty tuple of ints in 1..783, got {Ms!r}")
-    Ms = tuple(int(m) for m in Ms)
+    Ms = tuple(integer(m, "Ms", maximum=783) for m in Ms)
     if len(set(Ms)) != len(Ms):
         raise ValueError(f"Ms must not repeat a value, got {Ms!r}")
-    mode, seed = get_mode(mode), _check_seed(seed)
-    parts = [_deep_vs_pca_mnist(m, mode, seed) for m in Ms]  # cached per M
+    parts = [_deep_ae_mnist(M, mode=mode, seed=seed) for M in Ms]  # each cached on its own
     return MnistDeepResult(
-        Ms=Ms, pca_test_errors=tuple(p[0] for p in parts), ae_test_errors=tuple(p[1] for p in parts),
-        pca_train_errors=tuple(p[2] for p in parts), ae_train_errors=tuple(p[3] for p in parts),
-        models=tuple(p[4] for p in parts), pcas=tuple(p[5] for p in parts),
-        config=config_for("mnist", mode), wall_times_s=tuple(p[6] for p in parts))
+        Ms=Ms, pca_test_errors=tuple(p.pca_test_error for p in parts),
+        ae_test_errors=tuple(p.ae_test_error for p in parts),
+        pca_train_errors=tuple(p.pca_train_error for p in parts),
+        ae_train_errors=tuple(p.ae_train_error for p in parts),
+        models=tuple(p.model for p in parts), pcas=tuple(p.pca for p in parts),
+        config=c, wall_times_s=tuple(p.wall_time_s for p in parts))
 
 
-@cached(maxsize=16)
-def _deep_vs_pca_mnist(M: int, mode: str, seed: int):
-    c = config_for("mnist", mode)
+@dataclass(frozen=True, eq=False)
+class DeepMnistRun:
+    """One code size of :func:`deep_vs_pca_mnist`: per-image errors, the models, the time."""
+
+    M: int
+    pca_test_error: float
+    ae_test_error: float
+    pca_train_error: float
+    ae_train_error: float
+    model: DeepAutoencoder
+    pca: PCA
+    wall_time_s: float
+
+
+@experiment(config="deep_mnist", maxsize=16)
+def _deep_ae_mnist(c: MnistDeepConfig, M: int, mode: str | None = None, seed: int = 0) -> DeepMnistRun:
+    """The deep AE and PCA at one code size ``M`` (see :func:`deep_vs_pca_mnist`)."""
     data = mnist_data(mode)
     xtr, xte = data.x_train, data.x_test
     pca = PCA(M).fit(xtr)
     seed_everything(seed)
     model = DeepAutoencoder(data.dim, M, hidden=c.hidden, activation=c.activation,
                             output_activation="sigmoid")
-    start = time.perf_counter()
-    _train(model, xtr, c.epochs, c.batch_size, c.lr, seed)
-    wall = time.perf_counter() - start
-    return (float(pca.reconstruction_error(xte)), _error(model, xte),
-            float(pca.reconstruction_error(xtr)), _error(model, xtr), model, pca, wall)
+    c.fit(model, _mse, xtr, seed=seed, name=f"deep-M{M}")
+    return DeepMnistRun(M=M, pca_test_error=float(pca.reconstruction_error(xte)),
+                        ae_test_error=recon_error(model, xte),
+                        pca_train_error=float(pca.reconstruction_error(xtr)),
+                        ae_train_error=recon_error(model, xtr), model=model, pca=pca, wall_time_s=0.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -441,7 +420,8 @@ class SeedSpread:
     wall_time_s: float
 
 
-def seed_spread(n_seeds: int | None = None, mode: str | None = None) -> SeedSpread:
+@experiment(config="seed_spread")
+def seed_spread(c: SeedSpreadConfig, n_seeds: int | None = None, mode: str | None = None) -> SeedSpread:
     """Train a small deep AE ``3 → 16 (σ) → 2 → 16 (σ) → 3`` on the data of
     :func:`deep_vs_pca_surface` from seeds ``0..n_seeds-1`` with the same fixed, short budget
     (60 epochs, Adam 3e-3; quick: 8 seeds, full: 20 seeds) and report the spread of the
@@ -455,25 +435,12 @@ def seed_spread(n_seeds: int | None = None, mode: str | None = None) -> SeedSpre
     Raises:
         ValueError: ``n_seeds`` is not an int >= 2 (``None`` = the mode's default).
     """
-    mode = get_mode(mode)
-    if n_seeds is None:
-        n_seeds = config_for("spread", mode).n_seeds
-    if not isinstance(n_seeds, numbers.Integral) or isinstance(n_seeds, bool) or n_seeds < 2:
-        raise ValueError(f"n_seeds must be an int >= 2 (a spread needs two runs), got {n_seeds!r}")
-    return _seed_spread(int(n_seeds), mode)
-
-
-@cached(maxsize=8)
-def _seed_spread(n_seeds: int, mode: str) -> SeedSpread:
-    c = config_for("spread", mode).surface
-    data = _surface(c.n_train, c.n_test, c.noise, c.data_seed)
+    n_seeds = integer(c.n_seeds if n_seeds is None else n_seeds, "n_seeds (a spread needs two runs)", minimum=2)
+    s = c.surface
+    data = _surface(s.n_train, s.n_test, s.noise, s.data_seed)
     pca_err = float(PCA(2).fit(data.x_train).reconstruction_error(data.x_test))
-    errors, wall = [], 0.0
-    for s in range(n_seeds):
-        model, w = _fit_surface(c, s)
-        errors.append(_error(model, data.x_test))
-        wall += w
+    errors = [recon_error(_fit_surface(s, seed, name=f"seed{seed}"), data.x_test) for seed in range(n_seeds)]
     e = torch.tensor(errors, dtype=torch.float64)
     return SeedSpread(seeds=tuple(range(n_seeds)), errors=e, mean=float(e.mean()),
                       std=float(e.std()), min=float(e.min()), max=float(e.max()),
-                      pca_test_error=pca_err, wall_time_s=wall)
+                      pca_test_error=pca_err, wall_time_s=0.0)

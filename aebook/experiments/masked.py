@@ -19,26 +19,27 @@ wider, deeper ViT and more epochs (for a GPU).
 
 from __future__ import annotations
 
-import time
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
-from ..config import get_mode, seed_everything
-from ..data import Split
+from ..config import seed_everything
+from ..data import Split, load_digits8
 from ..losses import mae_loss
-from ..mae import MAEConfig, MaskedAutoencoder, as_images
-from ..train import fit
-from ._base import _CONFIGS, _check_seed, cached, config_for, mnist_data
+from ..mae import EncoderClassifier, MAEConfig, MaskedAutoencoder, as_images
+from ..metrics import accuracy, cross_entropy_loss, linear_probe_accuracy
+from ._data import mnist_data
+from .registry import Schedule, configure, experiment
 
 Tensor = torch.Tensor
 
 __all__ = [
     "MAEExperimentConfig", "MAEPretrain", "mae_pretrain", "ProbeResult", "linear_probe",
     "FineTuneResult", "fine_tune", "RatioSweep", "mask_ratio_sweep", "encoder_flops",
-    "heldout_masked_error", "MASK_SEED",
+    "heldout_masked_error", "MASK_SEED", "MAE_TINY", "MAE_DIGITS", "MAE_FULL",
 ]
 
 #: seed of the generator that draws held-out masks.
@@ -46,14 +47,12 @@ MASK_SEED = 1905
 
 
 @dataclass(frozen=True)
-class MAEExperimentConfig:
-    """Model (``MAEConfig`` fields), pre-training schedule, the ratios of the sweep and its
-    (shorter) schedule, and the fine-tuning schedule."""
+class MAEExperimentConfig(Schedule):
+    """Model (``MAEConfig`` fields), pre-training schedule (the :class:`Schedule` fields) and
+    mask ratio, the ratios of the sweep and its (shorter) schedule, and the fine-tuning
+    schedule."""
 
     model: dict = field(hash=False)
-    epochs: int
-    batch_size: int
-    lr: float
     mask_ratio: float
     sweep_ratios: tuple[float, ...]
     sweep_epochs: int
@@ -64,31 +63,30 @@ class MAEExperimentConfig:
     sweep_batch_size: int = 64
 
 
-_SMALL = dict(img_size=28, patch_size=7, in_chans=1, embed_dim=48, depth=3, num_heads=4,
-              decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=4, mlp_ratio=2.0)
-# the sweep's model on sklearn's 8x8 digits: 2x2 patches, L = 16
-_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, embed_dim=32, depth=2, num_heads=4,
-               decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=4, mlp_ratio=2.0,
-               norm_pix_loss=True)
-_FULL = dict(img_size=28, patch_size=4, in_chans=1, embed_dim=192, depth=8, num_heads=6,
-             decoder_embed_dim=128, decoder_depth=4, decoder_num_heads=4, mlp_ratio=4.0)
+#: the quick model on MNIST: 7×7 patches (L = 16), a 3-block ViT of width 48, a 1-block decoder
+MAE_TINY = dict(img_size=28, patch_size=7, in_chans=1, embed_dim=48, depth=3, num_heads=4,
+                decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=4, mlp_ratio=2.0)
+#: the quick sweep's model on sklearn's 8x8 digits: 2x2 patches, L = 16
+MAE_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, embed_dim=32, depth=2, num_heads=4,
+                  decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=4, mlp_ratio=2.0,
+                  norm_pix_loss=True)
+#: the full model: 4×4 patches (L = 49), an 8-block ViT of width 192, a 4-block decoder
+MAE_FULL = dict(img_size=28, patch_size=4, in_chans=1, embed_dim=192, depth=8, num_heads=6,
+                decoder_embed_dim=128, decoder_depth=4, decoder_num_heads=4, mlp_ratio=4.0)
 
-_CONFIGS["quick"].update({
-    "mae": MAEExperimentConfig(model=_SMALL, epochs=20, batch_size=128, lr=2e-3, mask_ratio=0.75,
-                               sweep_ratios=(0.25, 0.5, 0.75, 0.9), sweep_epochs=30,
-                               finetune_epochs=3, finetune_lr=1e-3, sweep_data="digits",
-                               sweep_model=_DIGITS, sweep_batch_size=64),
-})
-_CONFIGS["full"].update({
-    "mae": MAEExperimentConfig(model=_FULL, epochs=200, batch_size=256, lr=1.5e-3, mask_ratio=0.75,
-                               sweep_ratios=(0.1, 0.25, 0.5, 0.6, 0.75, 0.85, 0.9, 0.95),
-                               sweep_epochs=100, finetune_epochs=20, finetune_lr=5e-4,
-                               sweep_data="mnist", sweep_model={**_FULL, "norm_pix_loss": True},
-                               sweep_batch_size=256),
-})
+configure("mae",
+          quick=MAEExperimentConfig(model=MAE_TINY, epochs=20, batch_size=128, lr=2e-3, mask_ratio=0.75,
+                                    sweep_ratios=(0.25, 0.5, 0.75, 0.9), sweep_epochs=30,
+                                    finetune_epochs=3, finetune_lr=1e-3, sweep_data="digits",
+                                    sweep_model=MAE_DIGITS, sweep_batch_size=64),
+          full=MAEExperimentConfig(model=MAE_FULL, epochs=200, batch_size=256, lr=1.5e-3, mask_ratio=0.75,
+                                   sweep_ratios=(0.1, 0.25, 0.5, 0.6, 0.75, 0.85, 0.9, 0.95),
+                                   sweep_epochs=100, finetune_epochs=20, finetune_lr=5e-4,
+                                   sweep_data="mnist", sweep_model={**MAE_FULL, "norm_pix_loss": True},
+                                   sweep_batch_size=256))
 
 
-def _images(data: Split) -> tuple[Tensor, Tensor]:
+def _as_image_pair(data: Split) -> tuple[Tensor, Tensor]:
     return as_images(data.x_train, 28), as_images(data.x_test, 28)
 
 
@@ -97,12 +95,11 @@ def _new_model(c: MAEExperimentConfig, seed: int, **over) -> MaskedAutoencoder:
     return MaskedAutoencoder(**{**c.model, **over})
 
 
-def _pretrain(c: MAEExperimentConfig, x: Tensor, ratio: float, epochs: int, seed: int):
+def _pretrain(c: MAEExperimentConfig, x: Tensor, ratio: float, epochs: int, seed: int, name: str):
     model = _new_model(c, seed)
-    start = time.perf_counter()
-    hist = fit(model, mae_loss(ratio), x, epochs=epochs, batch_size=c.batch_size, lr=c.lr,
-               seed=seed, progress=False)
-    return model.cpu().eval(), hist, time.perf_counter() - start
+    schedule = Schedule(epochs=epochs, batch_size=c.batch_size, lr=c.lr)
+    hist = schedule.fit(model, mae_loss(ratio), x, seed=seed, name=name)
+    return model, hist
 
 
 @torch.no_grad()
@@ -140,37 +137,21 @@ class MAEPretrain:
     wall_time_s: float
 
 
-def mae_pretrain(mode: str | None = None, seed: int = 0) -> MAEPretrain:
+@experiment(config="mae", maxsize=4)
+def mae_pretrain(c: MAEExperimentConfig, mode: str | None = None, seed: int = 0) -> MAEPretrain:
     """Pre-train the MAE on MNIST-5k at r = 0.75 (quick: 7×7 patches, L = 16, a 3-block ViT of
     width 48 and a 1-block decoder of width 32, 20 epochs)."""
-    return _mae_pretrain(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=4)
-def _mae_pretrain(mode: str, seed: int) -> MAEPretrain:
-    c = config_for("mae", mode)
-    xtr, xte = _images(mnist_data(mode))
-    model, hist, wall = _pretrain(c, xtr, c.mask_ratio, c.epochs, seed)
+    xtr, xte = _as_image_pair(mnist_data(mode))
+    model, hist = _pretrain(c, xtr, c.mask_ratio, c.epochs, seed, "pretrain")
     errors = {r: heldout_masked_error(model, xte, r) for r in (0.5, 0.75, 0.8, 0.9)}
     mean = float(xtr.mean())
     baseline = float((xte - mean).pow(2).mean())  # every pixel is removed with prob. r
     return MAEPretrain(model=model, train_loss=tuple(hist.train), errors=errors, baseline=baseline,
-                       config=c, wall_time_s=wall)
+                       config=c, wall_time_s=0.0)
 
 
 # ------------------------------------------------------------------------------------------------
 # 2. linear probe and fine-tuning
-
-
-def _probe(ftr: Tensor, ytr: Tensor, fte: Tensor, yte: Tensor) -> float:
-    """Held-out accuracy of a logistic regression on standardised features."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    sc = StandardScaler().fit(ftr.numpy())
-    clf = LogisticRegression(max_iter=3000, C=1.0)
-    clf.fit(sc.transform(ftr.numpy()), ytr.numpy())
-    return float(clf.score(sc.transform(fte.numpy()), yte.numpy()))
 
 
 @torch.no_grad()
@@ -191,36 +172,19 @@ class ProbeResult:
     feature_dim: int
 
 
-def linear_probe(mode: str | None = None, seed: int = 0) -> ProbeResult:
+@experiment(config="mae", maxsize=4)
+def linear_probe(c: MAEExperimentConfig, mode: str | None = None, seed: int = 0) -> ProbeResult:
     """Linear probes on MNIST-5k (4000 training, 1000 held-out digits)."""
-    return _linear_probe(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=4)
-def _linear_probe(mode: str, seed: int) -> ProbeResult:
-    c = config_for("mae", mode)
     data = mnist_data(mode)
-    xtr, xte = _images(data)
+    xtr, xte = _as_image_pair(data)
     mae = mae_pretrain(mode, seed).model
     rand = _new_model(c, seed).eval()
+    probe = linear_probe_accuracy
     return ProbeResult(
-        raw_pixels=_probe(data.x_train, data.y_train, data.x_test, data.y_test),
-        random_encoder=_probe(_features(rand, xtr), data.y_train, _features(rand, xte), data.y_test),
-        mae_encoder=_probe(_features(mae, xtr), data.y_train, _features(mae, xte), data.y_test),
+        raw_pixels=probe(data.x_train, data.y_train, data.x_test, data.y_test),
+        random_encoder=probe(_features(rand, xtr), data.y_train, _features(rand, xte), data.y_test),
+        mae_encoder=probe(_features(mae, xtr), data.y_train, _features(mae, xte), data.y_test),
         feature_dim=mae.config.embed_dim)
-
-
-class EncoderClassifier(nn.Module):
-    """The MAE's encoder (no masking) with a linear head on the mean patch token."""
-
-    def __init__(self, mae: MaskedAutoencoder, n_classes: int = 10):
-        super().__init__()
-        self.mae = mae
-        self.head = nn.Linear(mae.config.embed_dim, n_classes)
-
-    def forward(self, x: Tensor) -> Tensor:
-        latent, _, _ = self.mae.forward_encoder(x, 0.0)
-        return self.head(latent[:, 1:].mean(1))
 
 
 @dataclass(frozen=True)
@@ -233,37 +197,20 @@ class FineTuneResult:
     from_scratch: float
 
 
-def fine_tune(mode: str | None = None, seed: int = 0) -> FineTuneResult:
+@experiment(config="mae", maxsize=4)
+def fine_tune(c: MAEExperimentConfig, mode: str | None = None, seed: int = 0) -> FineTuneResult:
     """Fine-tune the pre-trained encoder with a linear head on the digit labels (quick: 3
     epochs), against the same network trained from scratch for as long."""
-    return _fine_tune(get_mode(mode), _check_seed(seed))
-
-
-def _ce_loss(model: nn.Module, batch: tuple) -> Tensor:
-    x, y = batch
-    return nn.functional.cross_entropy(model(x), y)
-
-
-@torch.no_grad()
-def _accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    model.eval()
-    return float((model(x).argmax(1) == y).float().mean())
-
-
-@cached(maxsize=4)
-def _fine_tune(mode: str, seed: int) -> FineTuneResult:
-    import copy
-
-    c = config_for("mae", mode)
     data = mnist_data(mode)
-    xtr, xte = _images(data)
+    xtr, xte = _as_image_pair(data)
+    schedule = Schedule(epochs=c.finetune_epochs, batch_size=c.batch_size, lr=c.finetune_lr)
     accs = []
-    for start in (copy.deepcopy(mae_pretrain(mode, seed).model), _new_model(c, seed)):
+    for name, start in (("from-mae", copy.deepcopy(mae_pretrain(mode, seed).model)),
+                        ("from-scratch", _new_model(c, seed))):
         seed_everything(seed)
         clf = EncoderClassifier(start)
-        fit(clf, _ce_loss, (xtr, data.y_train), epochs=c.finetune_epochs,
-            batch_size=c.batch_size, lr=c.finetune_lr, seed=seed, progress=False)
-        accs.append(_accuracy(clf.cpu(), xte, data.y_test))
+        schedule.fit(clf, cross_entropy_loss, (xtr, data.y_train), seed=seed, name=name)
+        accs.append(accuracy(clf, xte, data.y_test))
     return FineTuneResult(epochs=c.finetune_epochs, from_mae=accs[0], from_scratch=accs[1])
 
 
@@ -295,44 +242,35 @@ class RatioSweep:
         return self.ratios[int(np.argmax(self.probe))]
 
 
-def mask_ratio_sweep(mode: str | None = None, seed: int = 0) -> RatioSweep:
+@experiment(config="mae", maxsize=4)
+def mask_ratio_sweep(c: MAEExperimentConfig, mode: str | None = None, seed: int = 0) -> RatioSweep:
     """Pre-train one MAE per mask ratio and measure its reconstruction error and linear-probe
     accuracy. Quick mode: sklearn's 8×8 digits (2×2 patches, L = 16, normalised-pixel targets),
     ratios 0.25 / 0.5 / 0.75 / 0.9, 30 epochs each, about 4 s per ratio on one thread; ``raw``
     and ``random`` give the probe on raw pixels and on a random encoder for scale. Full mode:
     MNIST with the full-size model."""
-    return _mask_ratio_sweep(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=4)
-def _mask_ratio_sweep(mode: str, seed: int) -> RatioSweep:
-    import dataclasses
-
-    from ..data import load_digits8
-
-    c = config_for("mae", mode)
     sc = dataclasses.replace(c, model=c.sweep_model, batch_size=c.sweep_batch_size)
     if c.sweep_data == "digits":
         data = load_digits8(flatten=False)
         xtr, xte = data.x_train, data.x_test
     else:
         data = mnist_data(mode)
-        xtr, xte = _images(data)
-    own, at75, probe, models, wall = [], [], [], [], 0.0
+        xtr, xte = _as_image_pair(data)
+    own, at75, probe, models = [], [], [], []
     for r in c.sweep_ratios:
-        model, _, w = _pretrain(sc, xtr, r, c.sweep_epochs, seed)
-        wall += w
+        model, _ = _pretrain(sc, xtr, r, c.sweep_epochs, seed, f"ratio-{r:g}")
         own.append(heldout_masked_error(model, xte, r))
         at75.append(heldout_masked_error(model, xte, 0.75))
-        probe.append(_probe(_features(model, xtr), data.y_train, _features(model, xte), data.y_test))
+        probe.append(linear_probe_accuracy(_features(model, xtr), data.y_train, _features(model, xte),
+                                           data.y_test))
         models.append(model)
     rand = _new_model(sc, seed).eval()
     return RatioSweep(ratios=c.sweep_ratios, own_errors=tuple(own), errors_at_075=tuple(at75),
                       probe=tuple(probe), models=tuple(models), epochs=c.sweep_epochs,
-                      wall_time_s=wall, data=c.sweep_data,
-                      raw=_probe(xtr.flatten(1), data.y_train, xte.flatten(1), data.y_test),
-                      random=_probe(_features(rand, xtr), data.y_train, _features(rand, xte),
-                                    data.y_test))
+                      wall_time_s=0.0, data=c.sweep_data,
+                      raw=linear_probe_accuracy(xtr.flatten(1), data.y_train, xte.flatten(1), data.y_test),
+                      random=linear_probe_accuracy(_features(rand, xtr), data.y_train, _features(rand, xte),
+                                                   data.y_test))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -347,9 +285,8 @@ def encoder_flops(model_config: dict | MAEConfig | None = None, mask_ratio: floa
     from torch.utils.flop_counter import FlopCounterMode
 
     if model_config is None:
-        model_config = _SMALL
+        model_config = MAE_TINY
     if isinstance(model_config, MAEConfig):
-        import dataclasses
         model_config = dataclasses.asdict(model_config)
     base = {k: v for k, v in model_config.items() if k != "encoder_mode"}
     out = {}

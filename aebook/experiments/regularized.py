@@ -20,23 +20,25 @@ in :mod:`.deterministic`. Held-out corruptions are drawn from a fixed generator
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import torch
 
-from ..config import get_mode, seed_everything
-from ..data import GaussianMixture, Split, curve_2d, default_mixture, load_digits8, project_to_curve
+from ..config import seed_everything
+from ..data import Split, curve_2d, load_digits8, project_to_curve
+from ..densities import GaussianMixture, default_mixture
 from ..losses import denoising_loss, recon_loss, reconstruction_error, sparse_loss
+from ..metrics import code_sparsity
 from ..models import DeepAutoencoder, ShallowAutoencoder
 from ..noise import Corruption
 from ..score import cosine_similarity, denoiser_score, posterior_mean
-from ._base import _CONFIGS, _check_seed, _train, cached, config_for, mnist_data
+from ._data import mnist_data
+from .registry import Schedule, configure, experiment
 
 Tensor = torch.Tensor
 
 __all__ = [
-    "SparseConfig", "SparseSweep", "sparse_sweep", "code_sparsity",
+    "SparseConfig", "SparseSweep", "sparse_sweep",
     "DenoisingConfig", "DenoisingTable", "denoising_table",
     "Dae2DConfig", "ScoreResult", "score_field",
     "CurveResult", "curve_denoiser",
@@ -52,7 +54,7 @@ TEST_NOISE_SEED = 1904
 
 
 @dataclass(frozen=True)
-class SparseConfig:
+class SparseConfig(Schedule):
     """Overcomplete ReLU autoencoder ``D → K → D`` (K > D), trained with the L1 activation
     penalty (19.2) at each ``lams`` and, for comparison, with an L2 weight penalty at each
     ``weight_l2s``. ``data`` is ``"digits"`` (sklearn 8×8) or ``"mnist"``."""
@@ -61,14 +63,11 @@ class SparseConfig:
     K: int
     lams: tuple[float, ...]
     weight_l2s: tuple[float, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     tol: float = 1e-3
 
 
 @dataclass(frozen=True)
-class DenoisingConfig:
+class DenoisingConfig(Schedule):
     """Deep AE ``784 → hidden (ReLU) → M → hidden (ReLU) → 784 (sigmoid)`` trained plain and as
     a DAE at each masking rate in ``nus`` and each Gaussian σ in ``sigmas``."""
 
@@ -76,80 +75,45 @@ class DenoisingConfig:
     hidden: tuple[int, ...]
     nus: tuple[float, ...]
     sigmas: tuple[float, ...]
-    epochs: int
-    batch_size: int
-    lr: float
 
 
 @dataclass(frozen=True)
-class Dae2DConfig:
+class Dae2DConfig(Schedule):
     """Small DAE ``2 → hidden (tanh) → M → hidden (tanh) → 2`` (overcomplete: the noise is the
     constraint) trained with Gaussian noise σ on ``n_train`` points: samples of
-    :func:`aebook.data.default_mixture` (``"score"``) or points exactly on the curve of
+    :func:`aebook.densities.default_mixture` (``"score"``) or points exactly on the curve of
     :func:`aebook.data.curve_2d` (``"curve"``). ``n_eval`` fresh noisy points are scored."""
 
     sigma: float
     n_train: int
     hidden: tuple[int, ...]
     M: int
-    epochs: int
-    batch_size: int
-    lr: float
     n_eval: int = 4000
 
 
-_CONFIGS["quick"].update({
-    "sparse": SparseConfig(data="digits", K=128, lams=(0.0, 0.01, 0.03, 0.1, 0.3),
-                           weight_l2s=(1e-4, 1e-3, 1e-2), epochs=60, batch_size=64, lr=3e-3),
-    "dae_mnist": DenoisingConfig(M=32, hidden=(256,), nus=(0.25, 0.5, 0.75),
-                                 sigmas=(0.25, 0.5, 1.0), epochs=10, batch_size=64, lr=2e-3),
-    "score": Dae2DConfig(sigma=0.3, n_train=4000, hidden=(64, 64), M=32, epochs=150,
-                         batch_size=128, lr=3e-3),
-    "curve": Dae2DConfig(sigma=0.15, n_train=2000, hidden=(64, 64), M=32, epochs=150,
-                         batch_size=128, lr=3e-3, n_eval=250),
-})
-_CONFIGS["full"].update({
-    "sparse": SparseConfig(data="mnist", K=1024, lams=(0.0, 0.003, 0.01, 0.03, 0.1, 0.3),
-                           weight_l2s=(1e-5, 1e-4, 1e-3, 1e-2), epochs=100, batch_size=128,
-                           lr=1e-3),
-    "dae_mnist": DenoisingConfig(M=32, hidden=(1000, 500, 250), nus=(0.1, 0.25, 0.5, 0.75, 0.9),
-                                 sigmas=(0.1, 0.25, 0.5, 1.0, 1.5), epochs=100, batch_size=128,
-                                 lr=1e-3),
-    "score": Dae2DConfig(sigma=0.3, n_train=50000, hidden=(256, 256), M=128, epochs=300,
-                         batch_size=512, lr=1e-3, n_eval=20000),
-    "curve": Dae2DConfig(sigma=0.15, n_train=20000, hidden=(256, 256), M=128, epochs=300,
-                         batch_size=512, lr=1e-3, n_eval=2000),
-})
-
-
-def _fit(model: torch.nn.Module, x: Tensor, c, seed: int, loss_fn) -> float:
-    start = time.perf_counter()
-    _train(model, x, c.epochs, c.batch_size, c.lr, seed, loss_fn=loss_fn)
-    return time.perf_counter() - start
+configure("sparse",
+          quick=SparseConfig(data="digits", K=128, lams=(0.0, 0.01, 0.03, 0.1, 0.3),
+                             weight_l2s=(1e-4, 1e-3, 1e-2), epochs=60, batch_size=64, lr=3e-3),
+          full=SparseConfig(data="mnist", K=1024, lams=(0.0, 0.003, 0.01, 0.03, 0.1, 0.3),
+                            weight_l2s=(1e-5, 1e-4, 1e-3, 1e-2), epochs=100, batch_size=128, lr=1e-3))
+configure("dae_mnist",
+          quick=DenoisingConfig(M=32, hidden=(256,), nus=(0.25, 0.5, 0.75), sigmas=(0.25, 0.5, 1.0),
+                                epochs=10, batch_size=64, lr=2e-3),
+          full=DenoisingConfig(M=32, hidden=(1000, 500, 250), nus=(0.1, 0.25, 0.5, 0.75, 0.9),
+                               sigmas=(0.1, 0.25, 0.5, 1.0, 1.5), epochs=100, batch_size=128, lr=1e-3))
+configure("dae_score",
+          quick=Dae2DConfig(sigma=0.3, n_train=4000, hidden=(64, 64), M=32, epochs=150, batch_size=128, lr=3e-3),
+          full=Dae2DConfig(sigma=0.3, n_train=50000, hidden=(256, 256), M=128, epochs=300, batch_size=512,
+                           lr=1e-3, n_eval=20000))
+configure("dae_curve",
+          quick=Dae2DConfig(sigma=0.15, n_train=2000, hidden=(64, 64), M=32, epochs=150, batch_size=128,
+                            lr=3e-3, n_eval=250),
+          full=Dae2DConfig(sigma=0.15, n_train=20000, hidden=(256, 256), M=128, epochs=300, batch_size=512,
+                           lr=1e-3, n_eval=2000))
 
 
 # ------------------------------------------------------------------------------------------------
 # 1. sparse autoencoders (19.2)
-
-
-@torch.no_grad()
-def code_sparsity(z: Tensor, tol: float = 1e-3) -> dict[str, float]:
-    """How sparse a batch of codes ``z: (N, K)`` is.
-
-    Returns a dict with ``zero_fraction`` (fraction of all activations with ``|z| <= tol``),
-    ``active_per_input`` (mean number of units with ``|z| > tol`` per input) and
-    ``dead_fraction`` (fraction of units that are ``<= tol`` on *every* input: units that do
-    not take part at all). ``tol`` is absolute; with ReLU units the zeros are exact.
-    """
-    if not isinstance(z, Tensor) or z.ndim != 2 or z.shape[0] == 0:
-        raise ValueError(f"z must be a tensor of shape (N, K) with N >= 1, got "
-                         f"{tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__}")
-    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    active = z.abs() > tol
-    return {"zero_fraction": 1.0 - float(active.float().mean()),
-            "active_per_input": float(active.float().sum(1).mean()),
-            "dead_fraction": float((~active.any(0)).float().mean())}
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,7 +149,8 @@ class SparseSweep:
         return [r for r in self.rows if r["penalty"] in ("none", "l2")]
 
 
-def sparse_sweep(mode: str | None = None, seed: int = 0) -> SparseSweep:
+@experiment(config="sparse", maxsize=4)
+def sparse_sweep(c: SparseConfig, mode: str | None = None, seed: int = 0) -> SparseSweep:
     """Train an overcomplete ReLU :class:`~aebook.models.ShallowAutoencoder` ``D → K → D``
     (K > D, allowed by ``allow_overcomplete``) with the L1 activation penalty of (19.2) at
     several λ, and with an L2 weight penalty instead, at several strengths; measure the code's
@@ -194,24 +159,18 @@ def sparse_sweep(mode: str | None = None, seed: int = 0) -> SparseSweep:
     Quick mode: sklearn digits (D = 64), K = 128, 60 epochs per model, about 0.6 s each on one
     thread. Full mode: MNIST (D = 784), K = 1024.
     """
-    return _sparse_sweep(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=4)
-def _sparse_sweep(mode: str, seed: int) -> SparseSweep:
-    c = config_for("sparse", mode)
     data: Split = load_digits8() if c.data == "digits" else mnist_data(mode)
     xtr, xte = data.x_train, data.x_test
     side = int(round(math.sqrt(data.dim)))
     settings = [("none", 0.0)] + [("l1", lam) for lam in c.lams if lam > 0] + \
         [("l2", w) for w in c.weight_l2s]
-    rows, models, wall = [], {}, 0.0
+    rows, models = [], {}
     for penalty, strength in settings:
         seed_everything(seed)
         model = ShallowAutoencoder(data.dim, c.K, activation="relu", allow_overcomplete=True)
         loss = sparse_loss(strength if penalty == "l1" else 0.0,
                            weight_l2=strength if penalty == "l2" else 0.0)
-        wall += _fit(model, xtr, c, seed, loss)
+        c.fit(model, loss, xtr, seed=seed, name=f"{penalty}-{strength:g}")
         with torch.no_grad():
             out = model(xte)
             err = float(reconstruction_error(out.recon, xte))
@@ -221,7 +180,7 @@ def _sparse_sweep(mode: str, seed: int) -> SparseSweep:
                      "decoder_norm": dn})
         models[(penalty, strength)] = model
     return SparseSweep(rows=tuple(rows), models=models, x_test=xte, image_shape=(side, side),
-                       config=c, wall_time_s=wall)
+                       config=c, wall_time_s=0.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -260,7 +219,8 @@ def corrupted_test_images(corruption: Corruption, x: Tensor) -> Tensor:
     return corruption(x, generator=torch.Generator().manual_seed(TEST_NOISE_SEED))
 
 
-def denoising_table(mode: str | None = None, seed: int = 0) -> DenoisingTable:
+@experiment(config="dae_mnist", maxsize=4)
+def denoising_table(c: DenoisingConfig, mode: str | None = None, seed: int = 0) -> DenoisingTable:
     """A plain deep AE and one DAE per corruption level, all of the same size, on MNIST-5k;
     held-out squared error per image against the clean digits.
 
@@ -268,21 +228,10 @@ def denoising_table(mode: str | None = None, seed: int = 0) -> DenoisingTable:
     σ ∈ {0.25, 0.5, 1}: 7 models, about 2 s each on one thread. Full mode: the
     784-1000-500-250-32 network, 100 epochs, five levels of each kind.
     """
-    return _denoising_table(get_mode(mode), _check_seed(seed))
-
-
-def _dae_model(c: DenoisingConfig, D: int, seed: int) -> DeepAutoencoder:
-    seed_everything(seed)
-    return DeepAutoencoder(D, c.M, hidden=c.hidden, activation="relu", output_activation="sigmoid")
-
-
-@cached(maxsize=4)
-def _denoising_table(mode: str, seed: int) -> DenoisingTable:
-    c = config_for("dae_mnist", mode)
     data = mnist_data(mode)
     xtr, xte = data.x_train, data.x_test
     plain = _dae_model(c, data.dim, seed)
-    wall = _fit(plain, xtr, c, seed, recon_loss)
+    c.fit(plain, recon_loss, xtr, seed=seed, name="plain")
     corruptions = [Corruption("mask", v) for v in c.nus] + \
         [Corruption("gaussian", s) for s in c.sigmas]
     rows, daes = [], {}
@@ -290,7 +239,7 @@ def _denoising_table(mode: str, seed: int) -> DenoisingTable:
         plain_clean = float(reconstruction_error(plain(xte).recon, xte))
     for cor in corruptions:
         dae = _dae_model(c, data.dim, seed)
-        wall += _fit(dae, xtr, c, seed, denoising_loss(cor))
+        c.fit(dae, denoising_loss(cor), xtr, seed=seed, name=f"{cor.kind}-{cor.level:g}")
         daes[cor] = dae
         xn = corrupted_test_images(cor, xte)
         with torch.no_grad():
@@ -300,7 +249,12 @@ def _denoising_table(mode: str, seed: int) -> DenoisingTable:
                          "dae": float(reconstruction_error(dae(xn).recon, xte)),
                          "dae_clean": float(reconstruction_error(dae(xte).recon, xte))})
     return DenoisingTable(rows=tuple(rows), plain_clean_error=plain_clean, plain=plain, daes=daes,
-                          config=c, wall_time_s=wall)
+                          config=c, wall_time_s=0.0)
+
+
+def _dae_model(c: DenoisingConfig, D: int, seed: int) -> DeepAutoencoder:
+    seed_everything(seed)
+    return DeepAutoencoder(D, c.M, hidden=c.hidden, activation="relu", output_activation="sigmoid")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -350,25 +304,20 @@ class ScoreResult:
     wall_time_s: float
 
 
-def score_field(mode: str | None = None, seed: int = 0) -> ScoreResult:
-    """Train a small DAE on samples of :func:`aebook.data.default_mixture` with Gaussian noise σ
+@experiment(config="dae_score", maxsize=4)
+def score_field(c: Dae2DConfig, mode: str | None = None, seed: int = 0) -> ScoreResult:
+    """Train a small DAE on samples of :func:`aebook.densities.default_mixture` with Gaussian noise σ
     and compare its implied score ``(r(x̃) − x̃)/σ²`` with the exact score of the noisy density
-    ``p_σ = p * N(0, σ² I)`` (closed form, :meth:`~aebook.data.GaussianMixture.convolved`).
+    ``p_σ = p * N(0, σ² I)`` (closed form, :meth:`~aebook.densities.GaussianMixture.convolved`).
 
     Quick mode: σ = 0.3, 4000 points, ``2 → 64 → 64 → 32 → 64 → 64 → 2`` tanh, 150 epochs,
     about 4 s on one thread.
     """
-    return _score_field(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=4)
-def _score_field(mode: str, seed: int) -> ScoreResult:
-    c = config_for("score", mode)
     prior = default_mixture()
     noisy = prior.convolved(c.sigma)
     x, _ = prior.sample(c.n_train, generator=torch.Generator().manual_seed(seed))
     model = _dae_2d(c, seed)
-    wall = _fit(model, x, c, seed, denoising_loss(Corruption("gaussian", c.sigma)))
+    c.fit(model, denoising_loss(Corruption("gaussian", c.sigma)), x, seed=seed, name="dae")
     xe, _ = noisy.sample(c.n_eval, generator=torch.Generator().manual_seed(TEST_NOISE_SEED))
     s_hat, s = denoiser_score(model, xe, c.sigma), noisy.score(xe)
     cos = cosine_similarity(s_hat, s)
@@ -390,7 +339,7 @@ def _score_field(mode: str, seed: int) -> ScoreResult:
         optimal_mse=float((xe - r_opt).pow(2).sum(1).mean()),
         far_cos_median=float(cosine_similarity(sh_far, s_far).median()),
         far_norm_ratio_median=float((sh_far.norm(dim=1) / s_far.norm(dim=1)).median()),
-        config=c, wall_time_s=wall)
+        config=c, wall_time_s=0.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -425,22 +374,17 @@ class CurveResult:
     wall_time_s: float
 
 
-def curve_denoiser(mode: str | None = None, seed: int = 0) -> CurveResult:
+@experiment(config="dae_curve", maxsize=4)
+def curve_denoiser(c: Dae2DConfig, mode: str | None = None, seed: int = 0) -> CurveResult:
     """Train a small DAE on points lying exactly on the sine curve of
     :func:`aebook.data.curve_2d`, with Gaussian noise σ, and measure whether the vectors
     ``r(x̃) − x̃`` point back toward the curve (the picture of Fig. 19.4).
 
     Quick mode: σ = 0.15, 2000 points, 150 epochs, about 2 s on one thread.
     """
-    return _curve_denoiser(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=4)
-def _curve_denoiser(mode: str, seed: int) -> CurveResult:
-    c = config_for("curve", mode)
     data = curve_2d(n_train=c.n_train, n_test=c.n_eval, noise=0.0, seed=seed)
     model = _dae_2d(c, seed)
-    wall = _fit(model, data.x_train, c, seed, denoising_loss(Corruption("gaussian", c.sigma)))
+    c.fit(model, denoising_loss(Corruption("gaussian", c.sigma)), data.x_train, seed=seed, name="dae")
     x_clean = data.x_test
     x_noisy = corrupted_test_images(Corruption("gaussian", c.sigma), x_clean)
     with torch.no_grad():
@@ -454,4 +398,4 @@ def _curve_denoiser(mode: str, seed: int) -> CurveResult:
         sigma=c.sigma, model=model, x_clean=x_clean, x_noisy=x_noisy, recon=recon, cos=cos,
         cos_mean=float(cos.mean()), cos_far_mean=float(cos[far].mean()), n_far=int(far.sum()),
         dist_before=float(d0.mean()), dist_after=float((recon - proj_r).norm(dim=1).mean()),
-        config=c, wall_time_s=wall)
+        config=c, wall_time_s=0.0)

@@ -18,56 +18,52 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import torch
 
+from .._checks import seed as check_seed
 from ..arc import ArcModel
-from ..config import get_mode, seed_everything
+from ..config import seed_everything
+from ..metrics import active_units
 from ..vae import (
-    VAE, BernoulliDecoder, GaussianEncoder, LinearGaussianModel, elbo, iwae_bound,
-    log_px_prior_sampling, vae_loss,
+    VAE,
+    BernoulliDecoder,
+    GaussianEncoder,
+    LinearGaussianModel,
+    VAELoss,
+    elbo,
+    iwae_bound,
+    log_px_prior_sampling,
 )
-from ._base import _CONFIGS, _check_seed, _train, cached, config_for, mnist_data
+from ._data import mnist_data
+from .registry import Schedule, configure, experiment
 
-__all__ = ["VAEConfig", "MnistVAE", "mnist_vae", "EstimatorVariance", "estimator_variance",
-           "active_units", "AmortizationGap", "amortization_gap", "ARC_N", "ARC_SIGMA", "ARC_TRUE_W",
+__all__ = ["VAEConfig", "MnistVAEResult", "mnist_vae", "mnist_vae_2d", "EstimatorVariance", "estimator_variance",
+           "AmortizationGap", "amortization_gap", "ARC_N", "ARC_SIGMA", "ARC_TRUE_W",
            "arc_data", "ArcPosterior", "arc_posterior", "ArcSteps", "arc_elbo_steps", "ArcTraining", "arc_em_vs_vae"]
 
 
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(Schedule):
     """Bernoulli VAE ``784 → hidden (ReLU) → M`` and back; IWAE evaluated at each of ``ks``."""
 
     M: int
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     ks: tuple[int, ...]
 
 
-_CONFIGS["quick"]["vae_mnist"] = VAEConfig(M=20, hidden=(400,), epochs=30, batch_size=128, lr=1e-3,
-                                           ks=(1, 10, 100, 1000))
-_CONFIGS["full"]["vae_mnist"] = VAEConfig(M=50, hidden=(400,), epochs=500, batch_size=128, lr=1e-3,
-                                          ks=(1, 10, 100, 1000, 5000))
+configure("vae_mnist",
+          quick=VAEConfig(M=20, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, ks=(1, 10, 100, 1000)),
+          full=VAEConfig(M=50, hidden=(400,), epochs=500, batch_size=128, lr=1e-3, ks=(1, 10, 100, 1000, 5000)))
 # A two-dimensional latent space, to be looked at (Kingma & Welling 2013, Fig. 4).
-_CONFIGS["quick"]["vae_mnist_2d"] = VAEConfig(M=2, hidden=(400,), epochs=30, batch_size=128, lr=1e-3,
-                                              ks=(1, 100))
-_CONFIGS["full"]["vae_mnist_2d"] = VAEConfig(M=2, hidden=(400,), epochs=300, batch_size=128, lr=1e-3,
-                                             ks=(1, 1000))
-
-
-@torch.no_grad()
-def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
-    """Latent dimensions u with Cov_x(E_q[u | x]) > ``threshold`` (Burda et al. 2016)."""
-    mu, _ = model.encoder(x)
-    return int((mu.var(0) > threshold).sum())
+configure("vae_mnist_2d",
+          quick=VAEConfig(M=2, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, ks=(1, 100)),
+          full=VAEConfig(M=2, hidden=(400,), epochs=300, batch_size=128, lr=1e-3, ks=(1, 1000)))
 
 
 @dataclass(frozen=True, eq=False)
-class MnistVAE:
+class MnistVAEResult:
     """Result of :func:`mnist_vae`, per held-out image, in nats: ``neg_elbo`` = −ℒ (one sample),
     ``neg_recon`` = −E_q ln p(x|z), ``kl``; ``neg_iwae[k]`` = −ℒ_k for each k (an upper bound
     on −ln p(x) that tightens as k grows); ``active``: active units out of ``M``."""
@@ -83,7 +79,8 @@ class MnistVAE:
     wall_time_s: float
 
 
-def mnist_vae(mode: str | None = None, seed: int = 0, *, latent_2d: bool = False) -> MnistVAE:
+@experiment(config="vae_mnist", maxsize=4)
+def mnist_vae(c: VAEConfig, mode: str | None = None, seed: int = 0) -> MnistVAEResult:
     """Train a Bernoulli VAE on MNIST-5k's grey-level pixels (no binarisation) and evaluate it on
     the 1000 held-out digits. Quick: M = 20, 30 epochs (about 5 s), k up to 1000 (about 8 s).
 
@@ -93,31 +90,32 @@ def mnist_vae(mode: str | None = None, seed: int = 0, *, latent_2d: bool = False
     Bernoulli likelihood of grey levels is not a likelihood of binary data, and we train on
     4000 images briefly. Only the shape of the results (ℒ_1 < ℒ_10 < ... ≤ ln p(x)) carries over.
 
-    ``latent_2d=True`` trains the same network with M = 2 (config ``"vae_mnist_2d"``), whose
-    latent space can be drawn.
     """
-    return _mnist_vae(get_mode(mode), _check_seed(seed), "vae_mnist_2d" if latent_2d else "vae_mnist")
+    return _train_mnist_vae(c, mode, seed)
 
 
-@cached(maxsize=4)
-def _mnist_vae(mode: str, seed: int, name: str) -> MnistVAE:
-    c = config_for(name, mode)
+@experiment(config="vae_mnist_2d", maxsize=4)
+def mnist_vae_2d(c: VAEConfig, mode: str | None = None, seed: int = 0) -> MnistVAEResult:
+    """The VAE of :func:`mnist_vae` with a two-dimensional latent space (M = 2), whose latent
+    space can be drawn."""
+    return _train_mnist_vae(c, mode, seed)
+
+
+def _train_mnist_vae(c: VAEConfig, mode: str, seed: int) -> MnistVAEResult:
     data = mnist_data(mode)
     seed_everything(seed)
     model = VAE(GaussianEncoder(data.dim, c.M, hidden=c.hidden),
                 BernoulliDecoder(c.M, data.dim, hidden=c.hidden))
-    start = time.perf_counter()
-    _train(model, data.x_train, c.epochs, c.batch_size, c.lr, seed, loss_fn=vae_loss())
-    wall = time.perf_counter() - start
+    c.fit(model, VAELoss(), data.x_train, seed=seed, name="vae")
     x = data.x_test
     with torch.no_grad():
         e = elbo(model, x, 1, generator=torch.Generator().manual_seed(seed))
         iw = {k: float(-iwae_bound(model, x, k, batch_k=100,
                                    generator=torch.Generator().manual_seed(seed)).mean())
               for k in c.ks}
-    return MnistVAE(neg_elbo=float(-e["elbo"].mean()), neg_recon=float(-e["recon"].mean()),
-                    kl=float(e["kl"].mean()), neg_iwae=iw, active=active_units(model, x), M=c.M,
-                    model=model, config=c, wall_time_s=wall)
+    return MnistVAEResult(neg_elbo=float(-e["elbo"].mean()), neg_recon=float(-e["recon"].mean()),
+                          kl=float(e["kl"].mean()), neg_iwae=iw, active=active_units(model, x), M=c.M,
+                          model=model, config=c, wall_time_s=0.0)
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ def _maximise(params, objective, steps: int, lr: float) -> None:
         opt.step()
 
 
-# -- claim 2: the gap an amortised encoder leaves, on a model where it is exact ----------------
+# -- the gap an amortised encoder leaves, on a model where it is exact ----------------
 
 @dataclass(frozen=True, eq=False)
 class AmortizationGap:
@@ -190,13 +188,12 @@ class AmortizationGap:
     encoders: dict
 
 
-@cached(maxsize=2)
+@experiment(maxsize=2)
 def amortization_gap(seed: int = 0, steps: int = 1500) -> AmortizationGap:
     """Train amortised Gaussian encoders q(z | x, φ) (19.13) against the fixed decoder of a
     linear-Gaussian model (D = 8, M = 2, σ = 0.5, W with correlated columns so the posterior
     is correlated) by maximising the closed-form ELBO of 2000 samples with Adam; measure the
     gap on 1000 fresh samples, where ln p(x) and the posterior are exact."""
-    seed = _check_seed(seed)
     g = torch.Generator().manual_seed(seed)
     D, M, sigma = 8, 2, 0.5
     # orthogonal columns: the posterior is diagonal and as_vae() holds it exactly
@@ -221,7 +218,7 @@ def amortization_gap(seed: int = 0, steps: int = 1500) -> AmortizationGap:
     for name, hidden in (("linear", ()), ("mlp", (32,))):
         torch.manual_seed(seed)
         enc = GaussianEncoder(D, M, hidden=hidden, activation="tanh").double()
-        _maximise(enc.parameters(), lambda: lg.elbo(x_tr, *enc(x_tr))["elbo"].mean(), steps, 1e-2)
+        _maximise(enc.parameters(), lambda enc=enc: lg.elbo(x_tr, *enc(x_tr))["elbo"].mean(), steps, 1e-2)
         enc.eval()
         with torch.no_grad():
             mu, lv = enc(x_te)
@@ -248,7 +245,7 @@ def _arc_encoder(seed: int) -> GaussianEncoder:
 def arc_data(seed: int = 0) -> torch.Tensor:
     """``ARC_N`` = 200 points from the arc model with radius w = 1, rate a = 1.25, σ = 0.15,
     ``(200, 2)``."""
-    return ArcModel(ARC_TRUE_W, ARC_SIGMA).sample(ARC_N, generator=torch.Generator().manual_seed(_check_seed(seed)))
+    return ArcModel(ARC_TRUE_W, ARC_SIGMA).sample(ARC_N, generator=torch.Generator().manual_seed(check_seed(seed)))
 
 
 def _fit_encoder(model: ArcModel, enc: GaussianEncoder, x: torch.Tensor, steps: int,
@@ -285,13 +282,12 @@ class ArcSteps:
     gap1: float
 
 
-@cached(maxsize=2)
+@experiment(maxsize=2)
 def arc_elbo_steps(seed: int = 0) -> ArcSteps:
     """One round of VAE-style coordinate ascent on the arc model, with w on a grid: the
     encoder has had 20 Adam steps at w0 = 0.6, as early in training (``elbo_old``); the φ step
     trains it for 600 more at w0 (``elbo_new``); the w step moves w to the maximum of
     ``elbo_new``."""
-    seed = _check_seed(seed)
     x = arc_data(seed)
     model = ArcModel(0.6, ARC_SIGMA)
     ws = torch.linspace(0.3, 1.5, 121, dtype=torch.float64)
@@ -330,7 +326,7 @@ class ArcTraining:
     family_gap: float
 
 
-@cached(maxsize=2)
+@experiment(maxsize=2)
 def arc_em_vs_vae(seed: int = 0, w_start: float = 0.6, em_steps: int = 5,
                   vae_steps: int = 1500, record_every: int = 25) -> ArcTraining:
     """EM against VAE training on the arc model's 200 points, both from ``w_start``.
@@ -340,7 +336,6 @@ def arc_em_vs_vae(seed: int = 0, w_start: float = 0.6, em_steps: int = 5,
     exponentially to 1e-4), its encoder a
     2-32-32-(μ, ln σ²) tanh MLP; the expectation in the ELBO is taken by Gauss–Hermite
     quadrature, i.e. these are the mean gradients that stochastic training follows."""
-    seed = _check_seed(seed)
     x = arc_data(seed)
     mle = ArcModel(w_start, ARC_SIGMA)
     ws = torch.linspace(0.3, 2.0, 171, dtype=torch.float64)
@@ -394,7 +389,8 @@ def arc_em_vs_vae(seed: int = 0, w_start: float = 0.6, em_steps: int = 5,
 class ArcPosterior:
     """Result of :func:`arc_posterior` (Fig. 19.7).
 
-    ``x_star``; ``z``, ``posterior``: p(z | x*) on the grid; ``modes``: its local maxima above 1/1000 of the highest (z values,
+    ``x_star``; ``z``, ``posterior``: p(z | x*) on the grid; ``modes``: its local maxima above
+    1/1000 of the highest (z values,
     highest first) and ``mode_mass``: the posterior mass on each side of the lowest point between
     the two highest modes; ``q_mu``, ``q_logvar``: the Gaussian q(z) that maximises the ELBO of x*
     alone (started at z = 1); ``gap``: ln p(x*) − ELBO(q) = KL(q ‖ p(z | x*)); ``log_px_star``;
@@ -414,7 +410,7 @@ class ArcPosterior:
     log_px_grid: torch.Tensor
 
 
-@cached(maxsize=2)
+@experiment(maxsize=2)
 def arc_posterior(x_star: tuple[float, float] = (-0.95, 0.05), n_map: int = 161) -> ArcPosterior:
     """The exact posterior of a point between the arc's horns, the best Gaussian fit to it, and
     the marginal density p(x) on an ``n_map`` × ``n_map`` grid over [−1.6, 1.6]²."""

@@ -22,29 +22,42 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..config import get_mode, seed_everything
-from ..train import fit
+from ..config import seed_everything
+from ..metrics import active_units, cross_entropy_loss
+from ..models import MLPClassifier
 from ..vae import (
-    VAE, BernoulliDecoder, ConditionalVAE, ConvBernoulliDecoder, ConvGaussianEncoder, GaussianDecoder,
-    GaussianEncoder, LinearGaussianModel, VAELoss, beta_schedule, elbo, encoder_gradient, kl_per_dim,
+    VAE,
+    BernoulliDecoder,
+    ConditionalVAE,
+    ConvBernoulliDecoder,
+    ConvGaussianEncoder,
+    GaussianDecoder,
+    GaussianEncoder,
+    LinearGaussianModel,
+    VAELoss,
+    beta_schedule,
+    elbo,
+    encoder_gradient,
+    kl_per_dim,
 )
-from ._base import _CONFIGS, _check_seed, cached, config_for, mnist_data
-from .vae import active_units
+from ._data import mnist_data
+from .registry import Schedule, configure, experiment
 
 __all__ = ["GradVarConfig", "GradientVariance", "gradient_variance", "BetaConfig", "BetaRun",
-           "BetaSweep", "beta_sweep", "collapse_remedies", "WarmupConfig", "informative_units", "warmup_at_beta_one", "CVAEConfig", "CVAEDigits", "cvae_digits",
+           "BetaSweep", "beta_sweep", "collapse_remedies", "WarmupConfig", "warmup_at_beta_one", "CVAEConfig",
+           "CVAEDigits", "cvae_digits",
            "digit_classifier", "ConvConfig", "ConvVsMLP", "conv_vs_mlp", "VarianceConfig",
-           "LearnedVariance", "learned_variance", "hetero_arc_data"]
+           "LearnedVariance", "learned_variance", "heteroscedastic_arc_data", "heteroscedastic_sigma",
+           "decoder_sigma_across"]
 
 
 # --------------------------------------------------------------------------------------------
-# Claim 2: two unbiased estimators, very different variances
+# Two unbiased estimators of the encoder's gradient, with very different variances
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -53,8 +66,8 @@ class GradVarConfig:
     draws: int
 
 
-_CONFIGS["quick"]["gradvar"] = GradVarConfig(Ls=(1, 4, 16, 64), draws=400)
-_CONFIGS["full"]["gradvar"] = GradVarConfig(Ls=(1, 2, 4, 8, 16, 32, 64, 128), draws=4000)
+configure("gradient_variance", quick=GradVarConfig(Ls=(1, 4, 16, 64), draws=400),
+          full=GradVarConfig(Ls=(1, 2, 4, 8, 16, 32, 64, 128), draws=4000))
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,17 +95,12 @@ def _gradvar_model() -> tuple[LinearGaussianModel, torch.Tensor]:
     return lg, lg.sample(8, generator=torch.Generator().manual_seed(1))
 
 
-def gradient_variance(mode: str | None = None, seed: int = 0) -> GradientVariance:
-    """Claim 2 of 19.2.2 (Exercise 19.1): estimate ∇_φ E_q[ln p(x | z, w)] many times with each
+@experiment(config="gradient_variance", maxsize=2)
+def gradient_variance(c: GradVarConfig, mode: str | None = None, seed: int = 0) -> GradientVariance:
+    """Section 19.2.2 and Exercise 19.1: estimate ∇_φ E_q[ln p(x | z, w)] many times with each
     estimator on the linear-Gaussian model (5-D x, 2-D z, a correlated posterior, q = the
     posterior's diagonal), where the expectation and its gradient have a closed form
     (:meth:`LinearGaussianModel.elbo`). Quick: L = 1, 4, 16, 64, 400 draws each (about 3 s)."""
-    return _gradient_variance(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _gradient_variance(mode: str, seed: int) -> GradientVariance:
-    c = config_for("gradvar", mode)
     lg, x = _gradvar_model()
     vae = lg.as_vae(exact_posterior=True)
     params = list(vae.encoder.parameters())
@@ -118,20 +126,17 @@ def _gradient_variance(mode: str, seed: int) -> GradientVariance:
 
 
 # --------------------------------------------------------------------------------------------
-# Claim 3: β trades reconstruction for KL; collapse and its remedies
+# β trades reconstruction for KL; posterior collapse and its remedies
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class BetaConfig:
+class BetaConfig(Schedule):
     """Bernoulli VAE ``784 → hidden → M`` trained with KL weight β for ``epochs``; the
     remedies run at ``collapse_beta``: linear warm-up over ``warmup`` epochs, cyclic warm-up
     with cycles of ``cycle`` epochs, and free bits λ = ``free_bits`` nats per dimension."""
 
     M: int
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     betas: tuple[float, ...]
     collapse_beta: float
     warmup: int
@@ -139,12 +144,13 @@ class BetaConfig:
     free_bits: float
 
 
-_CONFIGS["quick"]["beta"] = BetaConfig(M=20, hidden=(400,), epochs=15, batch_size=128, lr=1e-3,
-                                       betas=(0.25, 1.0, 4.0, 8.0, 16.0, 32.0), collapse_beta=32.0,
-                                       warmup=10, cycle=5, free_bits=0.5)
-_CONFIGS["full"]["beta"] = BetaConfig(M=50, hidden=(400,), epochs=200, batch_size=128, lr=1e-3,
-                                      betas=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
-                                      collapse_beta=32.0, warmup=100, cycle=40, free_bits=0.5)
+configure("beta_vae",
+          quick=BetaConfig(M=20, hidden=(400,), epochs=15, batch_size=128, lr=1e-3,
+                           betas=(0.25, 1.0, 4.0, 8.0, 16.0, 32.0), collapse_beta=32.0, warmup=10, cycle=5,
+                           free_bits=0.5),
+          full=BetaConfig(M=50, hidden=(400,), epochs=200, batch_size=128, lr=1e-3,
+                          betas=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0), collapse_beta=32.0,
+                          warmup=100, cycle=40, free_bits=0.5))
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,9 +185,7 @@ def _beta_run(c: BetaConfig, mode: str, seed: int, label: str, beta, free_bits: 
     seed_everything(seed)
     model = VAE(GaussianEncoder(data.dim, c.M, hidden=c.hidden), BernoulliDecoder(c.M, data.dim, hidden=c.hidden))
     loss = VAELoss(beta=beta, free_bits=free_bits)
-    fit(model, loss, data.x_train, epochs=c.epochs, batch_size=c.batch_size, lr=c.lr, seed=seed,
-        progress=False, callbacks=[loss.callback])
-    model = model.cpu().eval()
+    c.fit(model, loss, data.x_train, seed=seed, callbacks=[loss.callback], name=label)
     x = data.x_test
     with torch.no_grad():
         e = elbo(model, x, 1, generator=torch.Generator().manual_seed(seed))
@@ -192,35 +196,24 @@ def _beta_run(c: BetaConfig, mode: str, seed: int, label: str, beta, free_bits: 
                    kl_per_dim=tuple(float(v) for v in kd), model=model)
 
 
-def beta_sweep(mode: str | None = None, seed: int = 0) -> BetaSweep:
-    """Claim 3 of 19.2.2: one MNIST-5k VAE per β in the configuration (quick: M = 20, 15 epochs,
-    β = 0.25 ... 32, about 2.5 s each). As β grows the held-out reconstruction term worsens,
-    the KL shrinks, and units collapse onto the prior."""
-    return _beta_sweep(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _beta_sweep(mode: str, seed: int) -> BetaSweep:
-    c = config_for("beta", mode)
+@experiment(config="beta_vae", maxsize=2)
+def beta_sweep(c: BetaConfig, mode: str | None = None, seed: int = 0) -> BetaSweep:
+    """One MNIST-5k VAE per β in the configuration (quick: M = 20, 15 epochs, β = 0.25 ... 32,
+    about 2.5 s each). As β grows the held-out reconstruction term worsens, the KL shrinks,
+    and units collapse onto the prior (Higgins et al. 2017)."""
     runs = tuple(_beta_run(c, mode, seed, f"β = {b:g}", b) for b in c.betas)
     return BetaSweep(runs=runs, config=c)
 
 
-def collapse_remedies(mode: str | None = None, seed: int = 0) -> tuple[BetaRun, ...]:
+@experiment(config="beta_vae", maxsize=2)
+def collapse_remedies(c: BetaConfig, mode: str | None = None, seed: int = 0) -> tuple[BetaRun, ...]:
     """At β = ``collapse_beta`` (quick: 32), where plain training leaves no active unit: the
     plain run (taken from :func:`beta_sweep` when the sweep contains that β), a linear warm-up
     to the same β, a cyclic schedule, and free bits. Returned in that order; ``label`` names
     each (``"plain"``, ``"warm-up"``, ``"cyclic"``, ``"free bits"``)."""
-    return _collapse(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _collapse(mode: str, seed: int) -> tuple[BetaRun, ...]:
-    c = config_for("beta", mode)
     B = c.collapse_beta
-    sweep = _beta_sweep(mode, seed) if B in c.betas else None
-    if sweep is not None:
-        p = sweep.runs[c.betas.index(B)]
+    if B in c.betas:
+        p = beta_sweep(mode, seed).runs[c.betas.index(B)]
         plain = BetaRun(**{**p.__dict__, "label": "plain"})
     else:
         plain = _beta_run(c, mode, seed, "plain", B)
@@ -231,42 +224,27 @@ def _collapse(mode: str, seed: int) -> tuple[BetaRun, ...]:
 
 
 @dataclass(frozen=True)
-class WarmupConfig:
+class WarmupConfig(Schedule):
     """A wider latent (M) at β = 1, trained plainly and with a linear warm-up over ``warmup``
-    epochs: the setting in which warm-up is meant to help (partial collapse)."""
+    epochs: the setting in which warm-up is meant to help (partial collapse); units count as
+    informative above ``threshold`` nats."""
 
     M: int
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     warmup: int
     threshold: float
 
 
-_CONFIGS["quick"]["warmup"] = WarmupConfig(M=50, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, warmup=20,
-                                           threshold=0.1)
-_CONFIGS["full"]["warmup"] = WarmupConfig(M=50, hidden=(400,), epochs=300, batch_size=128, lr=1e-3, warmup=100,
-                                          threshold=0.1)
+configure("warmup",
+          quick=WarmupConfig(M=50, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, warmup=20, threshold=0.1),
+          full=WarmupConfig(M=50, hidden=(400,), epochs=300, batch_size=128, lr=1e-3, warmup=100, threshold=0.1))
 
 
-def informative_units(run: BetaRun, threshold: float = 0.1) -> int:
-    """Units whose held-out KL exceeds ``threshold`` nats: a stricter count than the active units
-    of Burda et al. (2016), whose variance threshold also counts units that carry a few
-    hundredths of a nat."""
-    return sum(v > threshold for v in run.kl_per_dim)
-
-
-def warmup_at_beta_one(mode: str | None = None, seed: int = 0) -> tuple[BetaRun, BetaRun]:
+@experiment(config="warmup", maxsize=2)
+def warmup_at_beta_one(w: WarmupConfig, mode: str | None = None, seed: int = 0) -> tuple[BetaRun, BetaRun]:
     """Partial collapse at β = 1 with a wide latent (quick: M = 50, 30 epochs): the plain run
     and the linearly warmed-up run (20 epochs), labelled ``"plain"`` and ``"warm-up"``. Compare
-    their :func:`informative_units`."""
-    return _warmup(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _warmup(mode: str, seed: int) -> tuple[BetaRun, BetaRun]:
-    w = config_for("warmup", mode)
+    their :func:`aebook.metrics.informative_units`."""
     c = BetaConfig(M=w.M, hidden=w.hidden, epochs=w.epochs, batch_size=w.batch_size, lr=w.lr, betas=(1.0,),
                    collapse_beta=1.0, warmup=w.warmup, cycle=w.warmup, free_bits=0.0)
     return (_beta_run(c, mode, seed, "plain", 1.0),
@@ -274,25 +252,26 @@ def _warmup(mode: str, seed: int) -> tuple[BetaRun, BetaRun]:
 
 
 # --------------------------------------------------------------------------------------------
-# Claim 4: the conditional VAE draws the digit it is asked for
+# The conditional VAE draws the digit it is asked for
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class CVAEConfig:
+class CVAEConfig(Schedule):
+    """A cVAE ``784 + 10 → hidden → M`` per M in ``Ms``, judged on ``per_class`` samples per digit
+    by an MLP classifier (``clf_hidden`` units, ``clf_epochs`` epochs)."""
+
     Ms: tuple[int, ...]
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     per_class: int
     clf_hidden: int
     clf_epochs: int
 
 
-_CONFIGS["quick"]["cvae"] = CVAEConfig(Ms=(2, 8, 20), hidden=(400,), epochs=20, batch_size=128, lr=1e-3,
-                                       per_class=100, clf_hidden=256, clf_epochs=10)
-_CONFIGS["full"]["cvae"] = CVAEConfig(Ms=(2, 4, 8, 16, 32), hidden=(500, 500), epochs=200, batch_size=128,
-                                      lr=1e-3, per_class=1000, clf_hidden=512, clf_epochs=30)
+configure("cvae",
+          quick=CVAEConfig(Ms=(2, 8, 20), hidden=(400,), epochs=20, batch_size=128, lr=1e-3, per_class=100,
+                           clf_hidden=256, clf_epochs=10),
+          full=CVAEConfig(Ms=(2, 4, 8, 16, 32), hidden=(500, 500), epochs=200, batch_size=128, lr=1e-3,
+                          per_class=1000, clf_hidden=512, clf_epochs=30))
 
 
 @dataclass(frozen=True, eq=False)
@@ -316,46 +295,33 @@ class CVAEDigits:
     config: CVAEConfig
 
 
-def digit_classifier(mode: str | None = None, seed: int = 0) -> tuple[nn.Module, float]:
+@experiment(config="cvae", maxsize=2)
+def digit_classifier(c: CVAEConfig, mode: str | None = None, seed: int = 0) -> tuple[nn.Module, float]:
     """A one-hidden-layer MLP classifier trained on MNIST-5k (the judge of :func:`cvae_digits`);
     returns the model (eval mode) and its held-out accuracy."""
-    return _classifier(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _classifier(mode: str, seed: int) -> tuple[nn.Module, float]:
-    c = config_for("cvae", mode)
     data = mnist_data(mode)
     seed_everything(seed + 1000)  # not the cVAEs' seed
-    clf = nn.Sequential(nn.Linear(data.dim, c.clf_hidden), nn.ReLU(), nn.Linear(c.clf_hidden, 10))
-    fit(clf, lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]), (data.x_train, data.y_train),
-        epochs=c.clf_epochs, batch_size=128, lr=1e-3, seed=seed + 1000, progress=False)
-    clf = clf.cpu().eval()
+    clf = MLPClassifier(data.dim, c.clf_hidden, 10)
+    Schedule(epochs=c.clf_epochs, batch_size=128, lr=1e-3).fit(
+        clf, cross_entropy_loss, (data.x_train, data.y_train), seed=seed + 1000, name="classifier")
     with torch.no_grad():
         acc = float((clf(data.x_test).argmax(1) == data.y_test).float().mean())
     return clf, acc
 
 
-def cvae_digits(mode: str | None = None, seed: int = 0) -> CVAEDigits:
-    """Claim 4 of 19.2.2: train a cVAE (label one-hot into encoder and decoder) for each M of
-    the configuration (quick: 2, 8, 20; 20 epochs, about 2.5 s each) and let an independent
-    classifier judge its samples."""
-    return _cvae(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _cvae(mode: str, seed: int) -> CVAEDigits:
-    c = config_for("cvae", mode)
+@experiment(config="cvae", maxsize=2)
+def cvae_digits(c: CVAEConfig, mode: str | None = None, seed: int = 0) -> CVAEDigits:
+    """Train a cVAE (label one-hot into encoder and decoder) for each M of the configuration
+    (quick: 2, 8, 20; 20 epochs, about 2.5 s each) and let an independent classifier judge its
+    samples: does the decoder draw the digit it is asked for?"""
     data = mnist_data(mode)
-    clf, acc = _classifier(mode, seed)
+    clf, acc = digit_classifier(mode, seed)
     y = torch.arange(10).repeat_interleave(c.per_class)
     models, agree, per_class, swap, nelbo, kls = [], [], [], [], [], []
     for M in c.Ms:
         seed_everything(seed)
         m = ConditionalVAE.mlp(data.dim, M, 10, c.hidden)
-        fit(m, VAELoss(), (data.x_train, data.y_train), epochs=c.epochs, batch_size=c.batch_size, lr=c.lr,
-            seed=seed, progress=False)
-        m = m.cpu().eval()
+        c.fit(m, VAELoss(), (data.x_train, data.y_train), seed=seed, name=f"cvae-M{M}")
         with torch.no_grad():
             pred = clf(m.sample(len(y), y=y, generator=torch.Generator().manual_seed(seed))).argmax(1)
             hit = (pred == y).float()
@@ -379,40 +345,37 @@ def _cvae(mode: str, seed: int) -> CVAEDigits:
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ConvConfig:
+class ConvConfig(Schedule):
+    """A convolutional VAE (``channels`` per stride-2 layer) against the MLP VAE (``hidden``),
+    both with an M-dimensional latent."""
+
     M: int
     channels: tuple[int, ...]
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
 
 
-_CONFIGS["quick"]["conv"] = ConvConfig(M=20, channels=(32, 64), hidden=(400,), epochs=10, batch_size=128, lr=1e-3)
-_CONFIGS["full"]["conv"] = ConvConfig(M=50, channels=(32, 64), hidden=(400,), epochs=200, batch_size=128, lr=1e-3)
+configure("conv_vae",
+          quick=ConvConfig(M=20, channels=(32, 64), hidden=(400,), epochs=10, batch_size=128, lr=1e-3),
+          full=ConvConfig(M=50, channels=(32, 64), hidden=(400,), epochs=200, batch_size=128, lr=1e-3))
 
 
 @dataclass(frozen=True, eq=False)
 class ConvVsMLP:
-    """Held-out −ELBO (one sample), its KL, parameter count and training time of each VAE."""
+    """Held-out −ELBO (one sample), its KL, parameter count and training time (``fit``'s wall
+    time) of each VAE."""
 
     neg_elbo: dict
     kl: dict
     n_params: dict
-    wall_time_s: dict
+    train_time_s: dict
     models: dict
     config: ConvConfig
 
 
-def conv_vs_mlp(mode: str | None = None, seed: int = 0) -> ConvVsMLP:
+@experiment(config="conv_vae", maxsize=2)
+def conv_vs_mlp(c: ConvConfig, mode: str | None = None, seed: int = 0) -> ConvVsMLP:
     """A convolutional VAE (two stride-2 convolutions, two transposed convolutions) against the
     784-400-M MLP VAE, same M, same epochs and optimiser (quick: M = 20, 10 epochs)."""
-    return _conv(get_mode(mode), _check_seed(seed))
-
-
-@cached(maxsize=2)
-def _conv(mode: str, seed: int) -> ConvVsMLP:
-    c = config_for("conv", mode)
     data = mnist_data(mode)
     shape = (1, *data.image_shape)
     builders = {
@@ -420,15 +383,11 @@ def _conv(mode: str, seed: int) -> ConvVsMLP:
                             ConvBernoulliDecoder(c.M, shape, c.channels[::-1])),
         "mlp": lambda: VAE(GaussianEncoder(data.dim, c.M, c.hidden), BernoulliDecoder(c.M, data.dim, c.hidden)),
     }
-    out = {k: {} for k in ("neg_elbo", "kl", "n_params", "wall_time_s", "models")}
+    out = {k: {} for k in ("neg_elbo", "kl", "n_params", "train_time_s", "models")}
     for name, build in builders.items():
         seed_everything(seed)
         m = build()
-        t0 = time.perf_counter()
-        fit(m, VAELoss(), data.x_train, epochs=c.epochs, batch_size=c.batch_size, lr=c.lr, seed=seed,
-            progress=False)
-        out["wall_time_s"][name] = time.perf_counter() - t0
-        m = m.cpu().eval()
+        out["train_time_s"][name] = c.fit(m, VAELoss(), data.x_train, seed=seed, name=name).wall_time_s
         with torch.no_grad():
             e = elbo(m, data.x_test, 1, generator=torch.Generator().manual_seed(seed))
         out["neg_elbo"][name] = float(-e["elbo"].mean())
@@ -439,39 +398,36 @@ def _conv(mode: str, seed: int) -> ConvVsMLP:
 
 
 @dataclass(frozen=True)
-class VarianceConfig:
+class VarianceConfig(Schedule):
     """Every model trains ``epochs`` in all: the fixed-σ one straight through, the warm-started
     learned-variance one ``epochs // 2`` with a fixed σ and then the rest with σ learned, the
     scratch one with σ learned from the start."""
 
     n: int
     hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    lr: float
     fixed_sigma: float
 
 
-_CONFIGS["quick"]["variance"] = VarianceConfig(n=2000, hidden=(64, 64), epochs=120, batch_size=200, lr=3e-3,
-                                               fixed_sigma=0.1)
-_CONFIGS["full"]["variance"] = VarianceConfig(n=20000, hidden=(128, 128), epochs=600, batch_size=256, lr=1e-3,
-                                              fixed_sigma=0.1)
+configure("learned_variance",
+          quick=VarianceConfig(n=2000, hidden=(64, 64), epochs=120, batch_size=200, lr=3e-3, fixed_sigma=0.1),
+          full=VarianceConfig(n=20000, hidden=(128, 128), epochs=600, batch_size=256, lr=1e-3, fixed_sigma=0.1))
 
-_HETERO_A = 1.25
+_ARC_RATE = 1.25
 
 
-def _hetero_sigma(z: torch.Tensor) -> torch.Tensor:
-    """The true noise level along the curve: 0.02 at one end, 0.2 at the other."""
+def heteroscedastic_sigma(z: torch.Tensor) -> torch.Tensor:
+    """The true noise level along the curve of :func:`heteroscedastic_arc_data`: 0.02 at one
+    end, 0.2 at the other."""
     return 0.02 + 0.18 * torch.sigmoid(2.0 * z)
 
 
-def hetero_arc_data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def heteroscedastic_arc_data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``(x: (n, 2), z: (n,))``: z ~ N(0, 1), x = (cos az, sin az) + s(z) ε with a = 1.25 and a
-    noise level s(z) rising from 0.02 to 0.2 along the arc (heteroscedastic)."""
+    noise level s(z) (:func:`heteroscedastic_sigma`) rising from 0.02 to 0.2 along the arc."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, generator=g)
     eps = torch.randn(n, 2, generator=g)
-    x = torch.stack([torch.cos(_HETERO_A * z), torch.sin(_HETERO_A * z)], 1) + _hetero_sigma(z)[:, None] * eps
+    x = torch.stack([torch.cos(_ARC_RATE * z), torch.sin(_ARC_RATE * z)], 1) + heteroscedastic_sigma(z)[:, None] * eps
     return x, z
 
 
@@ -480,7 +436,7 @@ class LearnedVariance:
     """On 1000 held-out points, for each decoder (``"fixed"``, ``"learned"`` warm-started,
     ``"scratch"`` learned from the start): ``neg_elbo`` (nats per point, one sample), and for
     the two learned ones ``corr`` and ``median_ratio`` between the decoder's σ across the curve
-    (along the radial normal, at the encoder mean) and the true noise level s(z)."""
+    (:func:`decoder_sigma_across`) and the true noise level s(z)."""
 
     neg_elbo: dict
     corr: dict
@@ -489,38 +445,35 @@ class LearnedVariance:
     config: VarianceConfig
 
 
-def learned_variance(mode: str | None = None, seed: int = 0) -> LearnedVariance:
-    """A decoder that also outputs a variance (:class:`aebook.vae.GaussianDecoder` with
-    ``sigma=None``) against one with a fixed σ, on :func:`hetero_arc_data` (M = 1). Learned
-    from the start, the variance grows early and the latent is left half used; warm-started
-    from the fixed-σ solution (its mean outputs copied, ln σ² starting at ln 0.1²) it tracks
-    the true noise level. Quick: about 4 s."""
-    return _variance(get_mode(mode), _check_seed(seed))
-
-
-def _sigma_across(m: VAE, x: torch.Tensor) -> torch.Tensor:
+def decoder_sigma_across(m: VAE, x: torch.Tensor) -> torch.Tensor:
+    """The decoder's standard deviation across the arc (along the radial normal, at the
+    encoder mean of each point of ``x``), ``(N,)``."""
     mu, _ = m.encode(x)
     mean, logvar = m.decode(mu)
     n = mean / mean.norm(dim=1, keepdim=True)  # the arc's normal is radial
     return (n.pow(2) * logvar.exp()).sum(1).sqrt()
 
 
-@cached(maxsize=2)
-def _variance(mode: str, seed: int) -> LearnedVariance:
-    c = config_for("variance", mode)
-    x, _ = hetero_arc_data(c.n, seed)
-    x_test, z_test = hetero_arc_data(1000, seed + 1)
+@experiment(config="learned_variance", maxsize=2)
+def learned_variance(c: VarianceConfig, mode: str | None = None, seed: int = 0) -> LearnedVariance:
+    """A decoder that also outputs a variance (:class:`aebook.vae.GaussianDecoder` with
+    ``sigma=None``) against one with a fixed σ, on :func:`heteroscedastic_arc_data` (M = 1).
+    Learned from the start, the variance grows early and the latent is left half used;
+    warm-started from the fixed-σ solution (its mean outputs copied, ln σ² starting at
+    ln 0.1²) it tracks the true noise level. Quick: about 4 s."""
+    x, _ = heteroscedastic_arc_data(c.n, seed)
+    x_test, z_test = heteroscedastic_arc_data(1000, seed + 1)
 
     def build(sigma):
         return VAE(GaussianEncoder(2, 1, c.hidden), GaussianDecoder(1, 2, c.hidden, sigma=sigma))
 
-    def train(m, epochs):
-        fit(m, VAELoss(), x, epochs=epochs, batch_size=c.batch_size, lr=c.lr, seed=seed, progress=False)
-        return m.cpu().eval()
+    def train(m, epochs, name):
+        Schedule(epochs=epochs, batch_size=c.batch_size, lr=c.lr).fit(m, VAELoss(), x, seed=seed, name=name)
+        return m
 
     half = c.epochs // 2
     seed_everything(seed)
-    fixed = train(build(c.fixed_sigma), half)
+    fixed = train(build(c.fixed_sigma), half, "fixed-first-half")
     learned = build(None)
     learned.encoder.load_state_dict(fixed.encoder.state_dict())
     with torch.no_grad():  # same mean network; the variance rows start at ln σ² = ln 0.1²
@@ -531,16 +484,16 @@ def _variance(mode: str, seed: int) -> LearnedVariance:
         last.bias.fill_(2 * math.log(c.fixed_sigma))
         last.weight[:2].copy_(src.weight)
         last.bias[:2].copy_(src.bias)
-    learned = train(learned, c.epochs - half)
-    fixed = train(fixed, c.epochs - half)
+    learned = train(learned, c.epochs - half, "learned")
+    fixed = train(fixed, c.epochs - half, "fixed-second-half")
     seed_everything(seed)
-    scratch = train(build(None), c.epochs)
+    scratch = train(build(None), c.epochs, "scratch")
     models = {"fixed": fixed, "learned": learned, "scratch": scratch}
-    s_true = _hetero_sigma(z_test)
+    s_true = heteroscedastic_sigma(z_test)
     with torch.no_grad():
         ne = {k: float(-elbo(m, x_test, 1, generator=torch.Generator().manual_seed(seed))["elbo"].mean())
               for k, m in models.items()}
-        s_hat = {k: _sigma_across(models[k], x_test) for k in ("learned", "scratch")}
+        s_hat = {k: decoder_sigma_across(models[k], x_test) for k in ("learned", "scratch")}
     corr = {k: float(torch.corrcoef(torch.stack([s, s_true]))[0, 1]) for k, s in s_hat.items()}
     ratio = {k: float((s / s_true).median()) for k, s in s_hat.items()}
     return LearnedVariance(neg_elbo=ne, corr=corr, median_ratio=ratio, models=models, config=c)

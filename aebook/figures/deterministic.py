@@ -17,6 +17,7 @@ import torch
 from matplotlib.patches import Circle
 
 from ..i18n import register_strings, resolve_lang, t
+from ._common import digit_grid, first_of_each_digit
 from .registry import register
 
 register_strings({
@@ -230,7 +231,7 @@ def fig19_3(lang: str | None = None, mode: str | None = None):
     p = x.numpy()
     ax.scatter(p[:, 0], p[:, 1], p[:, 2], c=u, cmap="viridis", s=4, alpha=0.7, depthshade=False)
     ax.view_init(elev=24, azim=-58)
-    ax.set_xlabel(r"$x_1$"); ax.set_ylabel(r"$x_2$"); ax.set_zlabel(r"$x_3$")  # noqa: E702
+    ax.set(xlabel=r"$x_1$", ylabel=r"$x_2$", zlabel=r"$x_3$")
     ax.tick_params(labelsize=7)
     ax.set_title(t("det.fig3.left", lang), fontsize=11)
 
@@ -239,7 +240,7 @@ def fig19_3(lang: str | None = None, mode: str | None = None):
         ax2.plot(g1[i], g2[i], color="#a04000", lw=0.5, alpha=0.5)
         ax2.plot(g1[:, i], g2[:, i], color="#a04000", lw=0.5, alpha=0.5)
     sc = ax2.scatter(z_show[:, 0], z_show[:, 1], c=u, cmap="viridis", s=6)
-    ax2.set_xlabel(r"$z_1$"); ax2.set_ylabel(r"$z_2$")  # noqa: E702
+    ax2.set(xlabel=r"$z_1$", ylabel=r"$z_2$")
     ax2.set_title(t("det.fig3.right", lang), fontsize=11)
     cb = fig.colorbar(sc, ax=ax2, shrink=0.85)
     cb.set_label(t("det.fig3.colour", lang))
@@ -248,10 +249,6 @@ def fig19_3(lang: str | None = None, mode: str | None = None):
                  fontsize=11)
     fig.subplots_adjust(left=0.02, right=0.95, bottom=0.12, top=0.83, wspace=0.15)
     return fig
-
-
-def _first_of_each_digit(y: torch.Tensor, digits) -> torch.Tensor:
-    return torch.stack([torch.nonzero(y == d)[0, 0] for d in digits])
 
 
 # a trained model: data checked; measured spread across kernels 0.19 (python3 tools/make.py spread)
@@ -266,25 +263,13 @@ def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
     lang = resolve_lang(lang)
     res = deep_vs_pca_mnist(mode=mode)
     data = mnist_data(mode)
-    idx = _first_of_each_digit(data.y_test, range(10))
-    x = data.x_test[idx]
+    x = data.x_test[first_of_each_digit(data.y_test)]
     rows = [(t("det.original", lang), x)]
     with torch.no_grad():
         for M, model, pca in zip(res.Ms, res.models, res.pcas):
-            rows.append((t("det.pca_m", lang, M=M), pca.reconstruct(x).clamp(0, 1)))
+            rows.append((t("det.pca_m", lang, M=M), pca.reconstruct(x)))
             rows.append((t("det.ae_m", lang, M=M), model(x).recon))
-    fig, axes = plt.subplots(len(rows), len(idx), figsize=(8.6, 1.0 * len(rows) + 0.6))
-    for r, (label, imgs) in enumerate(rows):
-        for c in range(len(idx)):
-            ax = axes[r, c]
-            ax.imshow(imgs[c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([]); ax.set_yticks([])  # noqa: E702
-            for sp in ax.spines.values():
-                sp.set_visible(False)
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
-    fig.suptitle(t("det.recon.title", lang), fontsize=12)
-    fig.subplots_adjust(left=0.2, right=0.99, bottom=0.02, top=0.9, wspace=0.05, hspace=0.08)
-    return fig
+    return digit_grid(rows, (28, 28), t("det.recon.title", lang), label_size=10)
 
 
 # a trained model: data checked; measured spread across kernels 0.28 (python3 tools/make.py spread)
@@ -314,7 +299,7 @@ def fig_mnist_latent(lang: str | None = None, mode: str | None = None):
             m = y == d
             ax.scatter(z[m, 0], z[m, 1], s=5, color=cmap(d), label=str(d), alpha=0.8)
         ax.set_title(title, fontsize=11)
-        ax.set_xlabel(r"$z_1$"); ax.set_ylabel(r"$z_2$")  # noqa: E702
+        ax.set(xlabel=r"$z_1$", ylabel=r"$z_2$")
         ax.tick_params(labelsize=8)
     axes[1].legend(title=t("det.digit", lang), loc="center left", bbox_to_anchor=(1.01, 0.5),
                    markerscale=3, fontsize=9, frameon=False)

@@ -34,7 +34,7 @@ def intro_autoencoder(lang: str | None = None, mode: str | None = None):
     """
     lang = resolve_lang(lang)
     cmap = plt.get_cmap("viridis")
-    d, m = 8, 2
+    d = 8
     x = 0.5 + 0.45 * np.sin(np.linspace(0.3, 5.5, d))
     y = np.clip(x + 0.08 * np.cos(np.linspace(0, 9, d)), 0, 1)
     z = np.array([0.2, 0.85])
@@ -69,13 +69,13 @@ def intro_autoencoder(lang: str | None = None, mode: str | None = None):
 @functools.lru_cache(maxsize=1)
 def _overview_data():
     """Everything the data overview draws (cached: the ko and en figures share it)."""
-    from .. import data
+    from .. import data, densities
 
     mnist = data.load_mnist5k()
     digits = data.load_digits8()
     surface = data.curved_surface(n_train=600, n_test=10, seed=0)
     curve = data.curve_2d(n_train=300, n_test=10, seed=0)
-    gm = data.default_mixture()
+    gm = densities.default_mixture()
     return mnist, digits, surface, curve, gm
 
 
@@ -109,14 +109,17 @@ def intro_data(lang: str | None = None, mode: str | None = None):
     ax.scatter(p[:, 0], p[:, 1], p[:, 2], s=3, c=p[:, 2], cmap="viridis")
     ax.set_title(t("data.surface", lang), fontsize=10)
     ax.view_init(elev=25, azim=-60)
-    ax.set_xticklabels([]); ax.set_yticklabels([]); ax.set_zticklabels([])
+    ax.set_xticklabels([])
+    ax.set_yticklabels([])
+    ax.set_zticklabels([])
 
     ax = fig.add_subplot(grid[0, 3])
     c = curve.x_train.numpy()
     ax.scatter(c[:, 0], c[:, 1], s=4, color="#2e86c1")
     ax.set_title(t("data.curve", lang), fontsize=10)
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_yticks([])
 
     ax = fig.add_subplot(grid[0, 4])
     lo, hi = gm.means.min(0).values - 3 * 1.0, gm.means.max(0).values + 3 * 1.0
@@ -126,6 +129,7 @@ def intro_data(lang: str | None = None, mode: str | None = None):
     ax.contourf(gx, gy, dens, levels=12, cmap="Blues")
     ax.set_title(t("data.gmm", lang), fontsize=10)
     ax.set_aspect("equal")
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_yticks([])
     fig.suptitle(t("data.title", lang), fontsize=12, y=0.98)
     return fig

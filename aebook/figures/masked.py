@@ -13,7 +13,7 @@ import torch
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from ..i18n import register_strings, resolve_lang, t
-from .deterministic import _first_of_each_digit
+from ._common import first_of_each_digit
 from .registry import register
 
 register_strings({
@@ -23,7 +23,8 @@ register_strings({
     "mae.visible": {"en": "visible: {K} patches", "ko": "보이는 패치 {K}개"},
     "mae.encoder": {"en": "encoder\n(ViT, {d} blocks)\nsees only the\nvisible patches",
                     "ko": "인코더\n(ViT, 블록 {d}개)\n보이는 패치만\n처리"},
-    "mae.tokens": {"en": "encoded tokens +\n{M} mask tokens,\nback in order", "ko": "인코딩된 토큰 +\n마스크 토큰 {M}개,\n원래 순서로"},
+    "mae.tokens": {"en": "encoded tokens +\n{M} mask tokens,\nback in order",
+                   "ko": "인코딩된 토큰 +\n마스크 토큰 {M}개,\n원래 순서로"},
     "mae.decoder": {"en": "decoder\n({d} block(s))\ndropped after\npre-training",
                     "ko": "디코더\n(블록 {d}개)\n사전 학습 후\n버림"},
     "mae.target": {"en": "target: loss on the\n{M} removed patches only",
@@ -157,7 +158,7 @@ def fig19_6(lang: str | None = None, mode: str | None = None):
     res = mae_pretrain(mode=mode)
     c = res.model.config
     data = mnist_data(mode)
-    idx = _first_of_each_digit(data.y_test, range(6))
+    idx = first_of_each_digit(data.y_test, range(6))
     x = data.x_test[idx].reshape(-1, 1, c.img_size, c.img_size)
     ratios = (0.75, 0.8)
     fig, axes = plt.subplots(len(ratios) * 2, 9, figsize=(10.5, 5.4))

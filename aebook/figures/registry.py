@@ -40,6 +40,7 @@ AVX2 machine. Redraw them after an intended change.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -50,9 +51,11 @@ import matplotlib
 
 from ..i18n import LANGS, resolve_lang
 
-# The repository root (baselines live in the checkout, not in the installed package).
+# The baselines live in the book's checkout, not in the installed package: by default the
+# checkout this package was installed from (an editable install, as tools/make.py makes), or
+# the folder $AEBOOK_BASELINES names.
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BASELINE_DIR = REPO_ROOT / "book" / "figures"
+BASELINE_DIR = Path(os.environ.get("AEBOOK_BASELINES", REPO_ROOT / "book" / "figures"))
 
 # Rendering settings shared by baselines and checks, so both are drawn alike.
 DPI = 80
@@ -104,6 +107,9 @@ class FigureSpec:
 
 
 REGISTRY: dict[str, FigureSpec] = {}
+
+#: the modules whose import registers figures (imported on first use, see :func:`figure_ids`)
+FIGURE_MODULES = ["intro", "deterministic", "regularized", "masked", "vae", "variants"]
 
 
 CHECKS = ("pixels", "data")
@@ -324,7 +330,6 @@ def _load_all() -> None:
     if _loaded:
         return
     _loaded = True
-    from . import FIGURE_MODULES  # noqa: F401  (importing registers)
     import importlib
 
     for name in FIGURE_MODULES:

@@ -12,8 +12,7 @@ import torch
 from matplotlib.ticker import NullFormatter
 
 from ..i18n import register_strings, resolve_lang, t
-from ..train import _plain_log_formatter
-from .deterministic import _first_of_each_digit
+from ._common import digit_grid, first_of_each_digit, plain_log_formatter
 from .registry import register
 
 register_strings({
@@ -167,7 +166,7 @@ def fig_sparse_lambda(lang: str | None = None, mode: str | None = None):
                 label=t(key, lang))
     ax.set_xscale("log")
     # plain "0.1" labels: mathtext's \mathdefault minus has no glyph in the Korean font
-    ax.xaxis.set_major_formatter(_plain_log_formatter())
+    ax.xaxis.set_major_formatter(plain_log_formatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(0, 1)
     ax.set_xlabel(t("reg.test_error", lang))
@@ -217,32 +216,6 @@ def fig_sparse_codes(lang: str | None = None, mode: str | None = None):
     return fig
 
 
-def digit_grid(rows, image_shape: tuple[int, int], title: str, *, note: str | None = None,
-               label_size: float = 9):
-    """A grid of images: one row per ``(label, images)`` in ``rows`` (``images: (n, H*W)``,
-    values in [0, 1]), labelled on the left. Shared by the denoising figure and widget."""
-    n = rows[0][1].shape[0]
-    h = len(rows)
-    fig, axes = plt.subplots(h, n, figsize=(0.85 * n + 2.0, 0.85 * h + 0.9), squeeze=False)
-    for r, (label, imgs) in enumerate(rows):
-        for c in range(n):
-            ax = axes[r, c]
-            ax.imshow(imgs[c].reshape(image_shape).clamp(0, 1).numpy(), cmap="gray_r",
-                      vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for sp in ax.spines.values():
-                sp.set_visible(False)
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=label_size)
-    fig.suptitle(title, fontsize=11)
-    if note:
-        fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=8)
-    W, H = 0.85 * n + 2.0, 0.85 * h + 0.9
-    fig.subplots_adjust(left=1.9 / W, right=0.99, bottom=0.35 / H, top=1 - 0.5 / H,
-                        wspace=0.05, hspace=0.08)
-    return fig
-
-
 def denoising_rows(res, x: torch.Tensor, kinds, lang: str, plain: bool = False, levels=None):
     """Rows ``(label, images)`` of corrupted inputs and DAE outputs (and, with ``plain``, the
     plain AE's outputs) for every level of ``kinds`` (or only ``levels``) in a
@@ -281,7 +254,7 @@ def fig_denoise_grid(lang: str | None = None, mode: str | None = None):
     lang = resolve_lang(lang)
     res = denoising_table(mode=mode)
     data = mnist_data(mode)
-    x = data.x_test[_first_of_each_digit(data.y_test, range(8))]
+    x = data.x_test[first_of_each_digit(data.y_test, range(8))]
     rows = [(t("reg.clean", lang), x), *denoising_rows(res, x, ("mask", "gaussian"), lang)]
     return digit_grid(rows, (28, 28), t("reg.grid.title", lang))
 
@@ -338,5 +311,5 @@ def fig_denoise_score(lang: str | None = None, mode: str | None = None):
     return fig
 
 
-__all__ = ["digit_grid", "denoising_rows", "fig19_4", "fig_denoise_grid", "fig_denoise_score",
+__all__ = ["denoising_rows", "fig19_4", "fig_denoise_grid", "fig_denoise_score",
            "fig_sparse_codes", "fig_sparse_lambda"]

@@ -15,6 +15,7 @@ import torch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..i18n import register_strings, resolve_lang, t
+from ._common import digit_grid, first_of_each_digit, plain_tick
 from .registry import register
 
 register_strings({
@@ -69,11 +70,6 @@ _POST, _PRIOR, _Q = "#c0392b", "#7f8c8d", "#2e86c1"
 _LOGP, _OLD, _NEW = "#1b2631", "#aab7b8", "#2e86c1"
 
 
-def _plain(v, _pos):
-    """Tick labels without mathtext (its minus sign has no glyph in the Korean font)."""
-    return f"{v:g}".replace("-", "−")
-
-
 def _arc_axes(ax):
     ax.set_aspect("equal")
     ax.set_xlim(-1.6, 1.6)
@@ -107,7 +103,7 @@ def fig19_7(lang: str | None = None, mode: str | None = None):
     ax.plot(z[keep], q, color=_Q, lw=1.6, ls=":", label=t("vae.bestq", lang, g=res.gap))
     ax.set_xlabel("z")
     ax.set_ylabel(t("vae.density", lang))
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.set_title(t("vae.fig7.a", lang), fontsize=11)
     ax.legend(fontsize=8.5, loc="upper left", frameon=False)
     ax = axes[1]
@@ -129,8 +125,8 @@ def fig19_7(lang: str | None = None, mode: str | None = None):
     ax.scatter([xs[0]], [xs[1]], marker="*", s=160, color=_POST, zorder=6)
     ax.annotate("x*", xs, xytext=(8, 6), textcoords="offset points", color=_POST, fontsize=11)
     _arc_axes(ax)
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.set_title(t("vae.fig7.b", lang), fontsize=11)
     ax.legend(fontsize=8, loc="lower right", frameon=True, framealpha=0.85)
     fig.suptitle(t("vae.fig7.title", lang), fontsize=12)
@@ -171,7 +167,7 @@ def fig19_8(lang: str | None = None, mode: str | None = None):
         ax.plot(ws, en, color=_NEW, lw=1.8, label=t("vae.elbo_new", lang))
         ax.set_ylim(max(eo.min(), lp.min() - 1.0), lp.max() + 0.8)
         ax.set_ylabel(t("vae.nats", lang), fontsize=9)
-        ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+        ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
         ax.legend(fontsize=8.5, loc="lower right", frameon=False)
         gx = axes[1, col]
         if col == 0:
@@ -179,7 +175,7 @@ def fig19_8(lang: str | None = None, mode: str | None = None):
         gx.plot(ws, lp - en, color=_NEW, lw=1.8)
         _gap_axis(gx, lang)
         gx.set_xlabel(t("vae.w", lang))
-        gx.xaxis.set_major_formatter(FuncFormatter(_plain))
+        gx.xaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax = axes[0, 0]
     ax.axvline(r.w0, color="#999999", lw=0.8, ls=":")
     ax.annotate("", xy=(r.w0, en[i0]), xytext=(r.w0, eo[i0]),
@@ -253,7 +249,7 @@ def fig19_9(lang: str | None = None, mode: str | None = None):
     for ax in axes[0]:
         ax.set_ylim(max(lo, r.log_px_mle - 4.5), r.log_px_mle + 0.5)
         ax.set_ylabel(t("vae.nats", lang), fontsize=9)
-        ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+        ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
         ax.legend(fontsize=8.5, loc="lower right", frameon=False)
     fig.suptitle(t("vae.fig9.title", lang), fontsize=12)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.09, top=0.89, wspace=0.22, hspace=0.3)
@@ -269,13 +265,11 @@ def fig_vae_mnist(lang: str | None = None, mode: str | None = None):
     """Held-out digits 0..9, the decoder's mean at the encoder's mean, and 2 × 10 decoded
     samples z ~ N(0, I) of the VAE of :func:`aebook.experiments.mnist_vae`."""
     from ..experiments import mnist_data, mnist_vae
-    from .deterministic import _first_of_each_digit
-    from .regularized import digit_grid
 
     lang = resolve_lang(lang)
     res = mnist_vae(mode=mode)
     data = mnist_data(mode)
-    idx = _first_of_each_digit(data.y_test, range(10))
+    idx = first_of_each_digit(data.y_test, range(10))
     x = data.x_test[idx]
     with torch.no_grad():
         mu, _ = res.model.encoder(x)
@@ -294,11 +288,11 @@ def fig_vae_mnist(lang: str | None = None, mode: str | None = None):
 def fig_vae_latent(lang: str | None = None, mode: str | None = None):
     """(a) μ(x) of the 1000 held-out digits, coloured by label; (b) the decoder's mean at a
     15 × 15 grid of z placed at the prior's quantiles 0.03 ... 0.97 (as in Kingma & Welling
-    2013, Fig. 4), for the M = 2 VAE of ``mnist_vae(latent_2d=True)``."""
-    from ..experiments import mnist_data, mnist_vae
+    2013, Fig. 4), for the M = 2 VAE of :func:`aebook.experiments.mnist_vae_2d`."""
+    from ..experiments import mnist_data, mnist_vae_2d
 
     lang = resolve_lang(lang)
-    res = mnist_vae(mode=mode, latent_2d=True)
+    res = mnist_vae_2d(mode=mode)
     data = mnist_data(mode)
     with torch.no_grad():
         mu, _ = res.model.encoder(data.x_test)
@@ -316,16 +310,16 @@ def fig_vae_latent(lang: str | None = None, mode: str | None = None):
     cb.ax.tick_params(labelsize=8)
     ax.set_xlabel("$\\mu_1(\\mathbf{x})$")
     ax.set_ylabel("$\\mu_2(\\mathbf{x})$")
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.set_title(t("vae.latent.a", lang), fontsize=11)
     ax = axes[1]
     ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
     ticks = [0, n // 2, n - 1]
     ax.set_xticks([28 * i + 14 for i in ticks])
-    ax.set_xticklabels([_plain(round(float(qs[i]), 1), None) for i in ticks])
+    ax.set_xticklabels([plain_tick(round(float(qs[i]), 1), None) for i in ticks])
     ax.set_yticks([28 * i + 14 for i in ticks])
-    ax.set_yticklabels([_plain(round(float(qs.flip(0)[i]), 1), None) for i in ticks])
+    ax.set_yticklabels([plain_tick(round(float(qs.flip(0)[i]), 1), None) for i in ticks])
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.set_title(t("vae.latent.b", lang), fontsize=11)

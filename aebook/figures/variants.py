@@ -4,15 +4,15 @@ convolutional and learned-variance VAEs, and latent traversals."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import FuncFormatter
 
 from ..i18n import register_strings, resolve_lang, t
+from ._common import digit_grid, first_of_each_digit, plain_tick
 from .registry import register
-from .vae import _plain
 
 register_strings({
     "var.graph10.title": {"en": "z drawn as a plain sample: the error signal stops at z",
@@ -206,8 +206,8 @@ def fig_gradvar(lang: str | None = None, mode: str | None = None):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel(t("var.L", lang))
-        ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-        ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+        ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
+        ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel(t("var.var", lang))
     axes[1].set_ylabel(t("var.ratio", lang))
@@ -249,7 +249,7 @@ def fig_beta(lang: str | None = None, mode: str | None = None):
     for ax in axes[:2]:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("β")
-        ax.xaxis.set_major_formatter(FuncFormatter(_plain))
+        ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
         ax.grid(alpha=0.3)
     ax = axes[2]
     colors = {"plain": "#7f8c8d", "warm-up": "#d68910", "cyclic": "#8e44ad", "free bits": "#2e86c1"}
@@ -260,7 +260,7 @@ def fig_beta(lang: str | None = None, mode: str | None = None):
     ax.set_yscale("log")
     ax.set_xlabel(t("var.unit", lang))
     ax.set_ylabel(t("var.klunit", lang))
-    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False, title=t("var.active", lang), title_fontsize=8)
     ax.set_title(t("var.beta.c", lang, b=c.collapse_beta), fontsize=11)
@@ -277,7 +277,6 @@ def fig_cvae(lang: str | None = None, mode: str | None = None):
     """Eight prior samples per class from the smallest-M cVAE of
     :func:`aebook.experiments.cvae_digits`, with the classifier's agreement rate."""
     from ..experiments import cvae_digits
-    from .regularized import digit_grid
 
     lang = resolve_lang(lang)
     r = cvae_digits(mode=mode)
@@ -299,13 +298,11 @@ def fig_conv(lang: str | None = None, mode: str | None = None):
     """Held-out digits 0-9 and the decoder means at μ(x) of the two VAEs of
     :func:`aebook.experiments.conv_vs_mlp`, labelled with their held-out −ELBO."""
     from ..experiments import conv_vs_mlp, mnist_data
-    from .deterministic import _first_of_each_digit
-    from .regularized import digit_grid
 
     lang = resolve_lang(lang)
     r = conv_vs_mlp(mode=mode)
     data = mnist_data(mode)
-    x = data.x_test[_first_of_each_digit(data.y_test, range(10))]
+    x = data.x_test[first_of_each_digit(data.y_test, range(10))]
     rows = [(t("var.conv.orig", lang), x)]
     with torch.no_grad():
         for k in ("mlp", "conv"):
@@ -324,7 +321,6 @@ def fig_traverse(lang: str | None = None, mode: str | None = None):
     (:func:`aebook.vae.traverse`)."""
     from ..experiments import beta_sweep, mnist_data
     from ..vae import kl_per_dim, traverse
-    from .regularized import digit_grid
 
     lang = resolve_lang(lang)
     sw = beta_sweep(mode=mode)
@@ -347,13 +343,17 @@ def fig_variance(lang: str | None = None, mode: str | None = None):
     """:func:`aebook.experiments.learned_variance`: (a) data with the decoded mean curve and a
     ±2σ band across it, for the warm-started learned-variance decoder; (b) its σ, and the
     scratch model's, against the true noise level s(z)."""
-    from ..experiments import hetero_arc_data, learned_variance
-    from ..experiments.variants import _hetero_sigma, _sigma_across
+    from ..experiments import (
+        decoder_sigma_across,
+        heteroscedastic_arc_data,
+        heteroscedastic_sigma,
+        learned_variance,
+    )
 
     lang = resolve_lang(lang)
     r = learned_variance(mode=mode)
-    x, _ = hetero_arc_data(r.config.n, 0)
-    xt, zt = hetero_arc_data(1000, 1)
+    x, _ = heteroscedastic_arc_data(r.config.n, 0)
+    xt, zt = heteroscedastic_arc_data(1000, 1)
     m = r.models["learned"]
     with torch.no_grad():
         mu_train = m.encode(x)[0][:, 0]
@@ -362,7 +362,7 @@ def fig_variance(lang: str | None = None, mode: str | None = None):
         mean, logvar = m.decode(zs)
         n = mean / mean.norm(dim=1, keepdim=True)
         s = (n.pow(2) * logvar.exp()).sum(1).sqrt()[:, None]
-        s_hat = {k: _sigma_across(r.models[k], xt) for k in ("learned", "scratch")}
+        s_hat = {k: decoder_sigma_across(r.models[k], xt) for k in ("learned", "scratch")}
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.6))
     ax = axes[0]
     ax.scatter(x[:, 0], x[:, 1], s=2, color="#aab7b8")
@@ -373,18 +373,18 @@ def fig_variance(lang: str | None = None, mode: str | None = None):
     ax.set_aspect("equal")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.set_title(t("var.vari.a", lang), fontsize=11)
     ax = axes[1]
     order = zt.argsort()
-    ax.plot(zt[order], _hetero_sigma(zt)[order], color="#1b2631", lw=2, label=t("var.true_s", lang))
+    ax.plot(zt[order], heteroscedastic_sigma(zt)[order], color="#1b2631", lw=2, label=t("var.true_s", lang))
     ax.scatter(zt, s_hat["learned"], s=4, color="#2e86c1", label=t("var.learned", lang, c=r.corr["learned"]))
     ax.scatter(zt, s_hat["scratch"], s=4, color="#d68910", label=t("var.scratch", lang, c=r.corr["scratch"]))
     ax.set_xlabel(t("var.z", lang))
     ax.set_ylabel(t("var.sigma", lang))
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8.5, frameon=False, loc="upper left", markerscale=3)
     ax.set_title(t("var.vari.b", lang), fontsize=11)

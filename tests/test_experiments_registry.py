@@ -1,0 +1,154 @@
+"""How an experiment is declared and run (aebook.experiments.registry): configurations, the
+cache, the thread count, the wall time, the run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from aebook.experiments import registry as R
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeConfig(R.Schedule):
+    width: int = 3
+
+
+@pytest.fixture()
+def probe(monkeypatch):
+    """A throwaway configuration and experiment, removed again afterwards; results stay in memory
+    (tools/make.py's run cache folder would share them between the tests that use it)."""
+    monkeypatch.delenv(R.RESULT_CACHE_ENV, raising=False)
+    monkeypatch.setitem(R.CONFIGS["quick"], "_probe", ProbeConfig(epochs=1, batch_size=4, lr=0.1, width=3))
+    monkeypatch.setitem(R.CONFIGS["full"], "_probe", ProbeConfig(epochs=2, batch_size=4, lr=0.1, width=5))
+    calls = []
+
+    @R.experiment(config="_probe")
+    def _probe_experiment(c, xs=(1, 2), mode=None, seed=0):
+        calls.append((c.width, xs, mode, seed, torch.get_num_threads()))
+        return {"width": c.width, "sum": sum(xs), "wall_time_s": None}
+
+    yield _probe_experiment, calls
+    R.EXPERIMENTS.pop("_probe_experiment", None)
+    R._CACHES.remove(_probe_experiment.lru)
+
+
+def test_the_mode_picks_the_configuration_and_the_caller_never_passes_it(probe):
+    fn, calls = probe
+    assert fn()["width"] == 3 and fn(mode="full")["width"] == 5 and fn(mode="FULL")["width"] == 5
+    assert [c[0] for c in calls] == [3, 5]  # "full" and "FULL" are one key
+
+
+def test_arguments_are_normalised_before_the_cache_sees_them(probe):
+    fn, calls = probe
+    a, b = fn(xs=(1, 2)), fn(xs=[1, 2])
+    assert a is b and len(calls) == 1  # a list and a tuple are one key
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        fn(seed=-1)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        fn(mode="fast")
+    with pytest.raises(TypeError):
+        fn(c=1)  # the configuration is not an argument
+
+
+def test_an_experiment_computes_on_one_thread_and_restores_the_callers(probe):
+    fn, calls = probe
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fn(seed=1)
+        assert calls[-1][4] == R.EXPERIMENT_THREADS == 1 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_real_experiment_gives_the_same_numbers_whatever_the_callers_threads():
+    from aebook import experiments as E
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        a = E.deep_vs_pca_surface(mode="quick", seed=5)
+        E.clear_cache()
+        torch.set_num_threads(1)
+        b = E.deep_vs_pca_surface(mode="quick", seed=5)
+    finally:
+        torch.set_num_threads(before)
+        E.clear_cache()
+    assert a is not b and a.ae_test_error == b.ae_test_error  # bit for bit
+
+
+def test_the_wall_time_field_is_filled_with_the_compute_time():
+    @dataclasses.dataclass(frozen=True)
+    class Result:
+        value: int
+        wall_time_s: float
+
+    @R.experiment(disk=False)
+    def _timed(n: int = 3):
+        return Result(value=n, wall_time_s=-1.0)
+
+    try:
+        r = _timed()
+        assert r.value == 3 and 0 <= r.wall_time_s < 5
+    finally:
+        R.EXPERIMENTS.pop("_timed")
+        R._CACHES.remove(_timed.lru)
+
+
+def test_a_configuration_is_declared_once_and_must_be_a_frozen_dataclass(monkeypatch):
+    monkeypatch.setitem(R.CONFIGS["quick"], "linear", R.CONFIGS["quick"]["linear"])
+    with pytest.raises(ValueError, match="declared twice"):
+        R.configure("linear", quick=R.CONFIGS["quick"]["linear"], full=R.CONFIGS["full"]["linear"])
+    with pytest.raises(TypeError, match="frozen dataclass"):
+        R.configure("_new", quick={"epochs": 1}, full={"epochs": 2})
+
+
+def test_every_public_experiment_with_a_configuration_is_registered():
+    from aebook import experiments as E
+
+    with_full_run = sorted(n for n, s in E.EXPERIMENTS.items() if s.has_full_run and not n.startswith("_"))
+    assert {"linear_vs_pca", "deep_vs_pca_mnist", "denoising_table", "mae_pretrain", "mnist_vae",
+            "beta_sweep", "cvae_digits"} <= set(with_full_run)
+    for name in with_full_run:
+        spec = E.EXPERIMENTS[name]
+        assert spec.config in E.CONFIGS["quick"] and spec.config in E.CONFIGS["full"], name
+        assert getattr(E, name) is spec.func, f"{name} is not exported by aebook.experiments"
+
+
+def test_results_are_shared_through_the_run_cache_folder(tmp_path, monkeypatch, probe):
+    """``$AEBOOK_RESULT_CACHE`` (set by tools/make.py for one run) lets another process reuse a
+    result; a different argument or configuration is computed afresh, and unset it is ignored."""
+    fn, calls = probe
+    monkeypatch.setenv(R.RESULT_CACHE_ENV, str(tmp_path))
+    first = fn(xs=(3,))
+    assert len(calls) == 1 and len(list(tmp_path.glob("*.pkl"))) == 1
+    fn.cache_clear()                            # what a second process would see
+    again = fn(xs=(3,))
+    assert len(calls) == 1 and again is not first and again["sum"] == 3
+    fn(xs=(4,))
+    assert len(calls) == 2
+    monkeypatch.setitem(R.CONFIGS["quick"], "_probe", ProbeConfig(epochs=1, batch_size=4, lr=0.1, width=9))
+    fn.cache_clear()
+    assert fn(xs=(3,))["width"] == 9 and len(calls) == 3  # a changed configuration
+    monkeypatch.delenv(R.RESULT_CACHE_ENV)
+    fn.cache_clear()
+    fn(xs=(3,))
+    assert len(calls) == 4
+
+
+def test_unpicklable_results_are_recomputed_not_broken(tmp_path, monkeypatch):
+    monkeypatch.setenv(R.RESULT_CACHE_ENV, str(tmp_path))
+
+    @R.experiment(maxsize=1)
+    def _closure():
+        return lambda: 1                       # pickle cannot store a lambda
+
+    try:
+        assert _closure()() == 1
+        assert not list(tmp_path.iterdir())
+    finally:
+        R.EXPERIMENTS.pop("_closure")
+        R._CACHES.remove(_closure.lru)
