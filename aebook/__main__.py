@@ -6,6 +6,9 @@
     python -m aebook figures --dump DIR          # image, data and structure of every figure
     python -m aebook info                        # mode, device, versions
     python -m aebook equations                   # (19.1)-(19.25) and the code of each
+    python -m aebook run --list                  # the experiments with a full configuration
+    python -m aebook run deep_vs_pca_mnist --mode full   # one, headless, resumable
+    python -m aebook run --all --mode full       # all of them, one after the other
 """
 
 from __future__ import annotations
@@ -80,6 +83,35 @@ def _info(args) -> int:
     return 0
 
 
+def _run(args) -> int:
+    import os
+    import time
+
+    from .experiments import CONFIGS, EXPERIMENTS
+    from .experiments.results import run_experiment
+
+    runnable = sorted(n for n, spec in EXPERIMENTS.items() if spec.has_full_run and not n.startswith("_"))
+    if args.list:
+        for name in runnable:
+            print(f"{name:24s} {EXPERIMENTS[name].config:18s} {CONFIGS['full'][EXPERIMENTS[name].config]}")
+        return 0
+    names = runnable if args.all else args.names
+    if not names:
+        print("name an experiment (or --all); --list shows them", file=sys.stderr)
+        return 2
+    unknown = [n for n in names if n not in runnable]
+    if unknown:
+        print(f"unknown experiment(s) {unknown}; --list shows the {len(runnable)} there are", file=sys.stderr)
+        return 2
+    os.environ["AEBOOK_PROGRESS"] = "1" if args.progress else "0"
+    for name in names:
+        start = time.perf_counter()
+        print(f"[{time.strftime('%H:%M:%S')}] {name} ({args.mode}) ...", flush=True)
+        path = run_experiment(name, mode=args.mode, out=args.out, checkpoints=args.checkpoints)
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: {time.perf_counter() - start:.0f} s -> {path}", flush=True)
+    return 0
+
+
 def _equations(args) -> int:
     from .equations import table
 
@@ -104,6 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     i.set_defaults(func=_info)
     q = sub.add_parser("equations", help="print every numbered equation of 19.1-19.2 and its code")
     q.set_defaults(func=_equations)
+    r = sub.add_parser("run", help="run experiments headless and store their results with provenance")
+    r.add_argument("names", nargs="*", help="experiments (see --list)")
+    r.add_argument("--all", action="store_true", help="every experiment with a full configuration")
+    r.add_argument("--list", action="store_true", help="list them with their full configurations")
+    r.add_argument("--mode", choices=["quick", "full"], default="full")
+    r.add_argument("--out", default=None, help="results folder (default results/full)")
+    r.add_argument("--checkpoints", default="runs", help="checkpoint folder, resumed when present (default runs)")
+    r.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    r.set_defaults(func=_run)
     args = ap.parse_args(argv)
     return args.func(args)
 

@@ -304,4 +304,4 @@ def test_load_unknown_name_or_split_raises():
     with pytest.raises(ValueError, match="split"):
         D.load("curve_2d", split="val")
     with pytest.raises(ValueError, match="root="):
-        D.load("mnist")
+        D.load("fashion-mnist")

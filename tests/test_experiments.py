@@ -94,7 +94,7 @@ def test_full_mode_trains_with_the_full_configuration(monkeypatch):
     from aebook.experiments.deterministic import LinearConfig
 
     monkeypatch.setitem(CONFIGS["full"], "linear", LinearConfig(M=3, epochs=1, batch_size=1000, lr=1e-3))
-    monkeypatch.setattr(_data, "_mnist_from", lambda root: aebook_mnist5k())
+    monkeypatch.setattr(_data, "_mnist", lambda mode: aebook_mnist5k())
     E.clear_cache()
     try:
         assert E.linear_vs_pca(mode="full").M == 3 and E.linear_vs_pca(mode="quick").M == 10
@@ -127,18 +127,9 @@ def test_bad_arguments_are_refused(call, match):
         call()
 
 
-def test_full_mode_reads_full_mnist_from_the_folder_the_reader_names(monkeypatch, tmp_path):
-    """AEBOOK_MNIST_DIR switches full mode to the IDX files; quick mode ignores it."""
+def test_full_mode_trains_on_the_standard_mnist():
     from aebook.experiments import _data
 
-    calls = []
-    monkeypatch.setattr(_data, "load_idx_dataset", lambda name, root: calls.append((name, root)) or "FULL")
-    _data._mnist_from.cache_clear()
-    monkeypatch.setenv(_data.MNIST_DIR_ENV, str(tmp_path))
-    try:
-        assert _data.mnist_data("full") == "FULL" and calls == [("mnist", str(tmp_path))]
-        assert _data.mnist_data("quick").n_train == 4000
-        monkeypatch.delenv(_data.MNIST_DIR_ENV)
-        assert _data.mnist_data("full").n_train == 4000
-    finally:
-        _data._mnist_from.cache_clear()
+    full, quick = _data.mnist_data("full"), _data.mnist_data("quick")
+    assert (full.name, full.n_train, full.n_test) == ("mnist", 60000, 10000)
+    assert (quick.name, quick.n_train) == ("mnist5k", 4000)

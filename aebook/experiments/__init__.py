@@ -13,6 +13,9 @@ runs one headless.
 :mod:`.vae`                        19.2: the VAE on MNIST, estimators of ln p(x), the arc model
 :mod:`.variants`                   19.2.2: gradient estimators, β and collapse, cVAE,
                                    convolutional VAE, a decoder that outputs a variance
+:mod:`.papers`                     in the setting of a published number: pytorch/examples'
+                                   VAE, Burda et al.'s VAE and IWAE
+:mod:`.results`                    full-size results with provenance (``python -m aebook run``)
 =================================  ==========================================================
 
 Results are cached per mode, seed and configuration (:func:`clear_cache` forgets them), so the
@@ -20,11 +23,13 @@ Korean and the English figure and the cells that print numbers share one trainin
 not modify returned tensors or models in place**: every later caller shares them.
 """
 
-from ._data import MNIST_DIR_ENV, mnist_data, recon_error
+from ._data import mnist_data, recon_error
 from .deterministic import *  # noqa: F401,F403
 from .deterministic import __all__ as _det_all
 from .masked import *  # noqa: F401,F403
 from .masked import __all__ as _mae_all
+from .papers import *  # noqa: F401,F403
+from .papers import __all__ as _papers_all
 from .registry import CONFIGS, EXPERIMENTS, Schedule, clear_cache, config_for, configure, experiment
 from .regularized import *  # noqa: F401,F403
 from .regularized import __all__ as _reg_all
@@ -33,5 +38,6 @@ from .vae import __all__ as _vae_all
 from .variants import *  # noqa: F401,F403
 from .variants import __all__ as _var_all
 
-__all__ = ["CONFIGS", "EXPERIMENTS", "MNIST_DIR_ENV", "Schedule", "clear_cache", "config_for", "configure",
-           "experiment", "mnist_data", "recon_error", *_det_all, *_reg_all, *_mae_all, *_vae_all, *_var_all]
+__all__ = ["CONFIGS", "EXPERIMENTS", "Schedule", "clear_cache", "config_for", "configure",
+           "experiment", "mnist_data", "recon_error", *_det_all, *_reg_all, *_mae_all, *_vae_all, *_var_all,
+           *_papers_all]

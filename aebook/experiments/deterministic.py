@@ -105,8 +105,9 @@ class SeedSpreadConfig:
 
 
 # Quick: measured on one CPU thread (see each function's docstring for the wall time).
-# Full: the same experiments with bigger nets and longer training; the MNIST network is
-# Hinton & Salakhutdinov's 784-1000-500-250-M shape (without RBM pretraining).
+# Full: the same experiments on the standard MNIST with bigger nets and longer training, sized
+# to finish on one CPU thread in well under an hour each (python -m aebook run); the MNIST
+# network is Hinton & Salakhutdinov's 784-1000-500-250-M shape (without RBM pretraining).
 configure("linear", quick=LinearConfig(M=10, epochs=100, batch_size=128, lr=3e-3),
           full=LinearConfig(M=10, epochs=600, batch_size=128, lr=1e-3))
 configure("shallow", quick=ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-3),
@@ -114,7 +115,7 @@ configure("shallow", quick=ShallowConfig(M=10, epochs=40, batch_size=128, lr=3e-
 configure("deep_surface", quick=SurfaceConfig(hidden=(32,), epochs=200, batch_size=128, lr=1e-2),
           full=SurfaceConfig(hidden=(64,), epochs=1000, batch_size=128, lr=5e-3))
 configure("deep_mnist", quick=MnistDeepConfig(hidden=(256, 64), epochs=20, batch_size=64, lr=2e-3),
-          full=MnistDeepConfig(hidden=(1000, 500, 250), epochs=200, batch_size=128, lr=1e-3))
+          full=MnistDeepConfig(hidden=(1000, 500, 250), epochs=100, batch_size=256, lr=1e-3))
 configure("seed_spread",
           quick=SeedSpreadConfig(n_seeds=8, surface=SurfaceConfig(hidden=(16,), epochs=60, batch_size=128, lr=3e-3)),
           full=SeedSpreadConfig(n_seeds=20, surface=SurfaceConfig(hidden=(16,), epochs=60, batch_size=128, lr=3e-3)))

@@ -33,6 +33,7 @@ import hashlib
 import inspect
 import os
 import pickle
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from ..config import get_mode
 from ..train import History, fit
 
 __all__ = ["CONFIGS", "EXPERIMENTS", "EXPERIMENT_THREADS", "RESULT_CACHE_ENV", "ExperimentSpec", "Schedule",
-           "clear_cache", "config_for", "configure", "experiment", "fixed_threads", "run_folder"]
+           "clear_cache", "config_for", "configure", "experiment", "fit_log", "fixed_threads", "run_folder"]
 
 #: mode -> configuration name -> frozen configuration dataclass (filled by :func:`configure`).
 CONFIGS: dict[str, dict[str, Any]] = {"quick": {}, "full": {}}
@@ -93,11 +94,50 @@ def config_for(name: str, mode: str | None = None) -> Any:
 _RUN_FOLDER: contextvars.ContextVar[Path | None] = contextvars.ContextVar("aebook_run_folder", default=None)
 
 
+_FIT_LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar("aebook_fit_log", default=None)
+
+
+@contextlib.contextmanager
+def fit_log():
+    """Within the block, the History of every :meth:`Schedule.fit` is appended to the list
+    this yields (their wall times add up to the training time of a run)."""
+    log: list = []
+    token = _FIT_LOG.set(log)
+    try:
+        yield log
+    finally:
+        _FIT_LOG.reset(token)
+
+
+_RUN_ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("aebook_run_root", default=None)
+
+
 @contextlib.contextmanager
 def run_folder(folder: str | os.PathLike | None):
     """Within the block, every :meth:`Schedule.fit` with a ``name`` writes its checkpoint to
-    ``folder/<name>.pt`` and resumes from it (see ``python -m aebook run``)."""
-    token = _RUN_FOLDER.set(None if folder is None else Path(folder))
+    ``folder/<experiment>/<arguments>/<name>.pt`` and resumes from it (see ``python -m aebook
+    run``). The experiment that trains a model owns its checkpoints, whoever calls it, so
+    ``linear_probe`` resumes the pre-training that ``mae_pretrain`` finished."""
+    token = _RUN_ROOT.set(None if folder is None else Path(folder))
+    try:
+        yield
+    finally:
+        _RUN_ROOT.reset(token)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.=-]+", "-", text).strip("-") or "run"
+
+
+@contextlib.contextmanager
+def _own_folder(name: str, key: tuple):
+    """While an experiment computes, its fits checkpoint into its own folder of the run."""
+    root = _RUN_ROOT.get()
+    if root is None:
+        yield
+        return
+    args = "_".join(f"{k}={_slug(str(v))}" for k, v in key) or "default"
+    token = _RUN_FOLDER.set(root / name / args)
     try:
         yield
     finally:
@@ -120,13 +160,16 @@ class Schedule:
         ``python -m aebook run`` a ``name`` gives the run a checkpoint to resume from."""
         folder = _RUN_FOLDER.get()
         if folder is not None and name is not None:
-            kw.setdefault("checkpoint", folder / f"{name}.pt")
+            kw.setdefault("checkpoint", folder / f"{_slug(name)}.pt")
             kw.setdefault("resume", True)
             kw.setdefault("progress", True)
         kw.setdefault("progress", False)
         hist = fit(model, loss_fn, train, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                    seed=seed, **kw)
         model.cpu().eval()
+        log = _FIT_LOG.get()
+        if log is not None:
+            log.append(hist)
         return hist
 
 
@@ -226,7 +269,7 @@ def experiment(config: str | None = None, *, maxsize: int = 8, disk: bool = True
             c = config_for(config, kwargs.get("mode")) if config else None
 
             def compute():
-                with fixed_threads():
+                with fixed_threads(), _own_folder(name, key):
                     start = time.perf_counter()
                     result = fn(c, **kwargs) if config else fn(**kwargs)
                     return _with_wall_time(result, time.perf_counter() - start)

@@ -18,7 +18,7 @@ from torch import nn
 
 from .history import History
 
-__all__ = ["CHECKPOINT_FORMAT", "load_checkpoint", "save_checkpoint", "to_primitives"]
+__all__ = ["CHECKPOINT_FORMAT", "load_checkpoint", "resume_run", "rng_state", "save_checkpoint", "to_primitives"]
 
 CHECKPOINT_FORMAT = "aebook-checkpoint/1"
 
@@ -208,3 +208,41 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module, *,
         "model_config": cfg_saved,
         "torch_version": ckpt.get("torch_version"),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# resuming a run
+# --------------------------------------------------------------------------------------------
+
+#: what must agree between a checkpoint and the run that resumes it (epochs may grow)
+_SAME_RUN = ("batch_size", "lr", "weight_decay", "optimizer", "seed", "grad_clip", "n_train")
+
+
+def rng_state(gen: torch.Generator, dev: torch.device) -> dict[str, Any]:
+    """The random streams a resumed run needs: the shuffle's, torch's global one (noise drawn
+    inside ``loss_fn``) and, on a GPU, CUDA's."""
+    state = {"shuffle": gen.get_state(), "torch": torch.get_rng_state()}
+    if dev.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(dev)
+    return state
+
+
+def resume_run(path: str, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator,
+            fit_meta: dict, dev: torch.device) -> tuple[History, int]:
+    """Load the checkpoint of an interrupted :func:`~aebook.train.fit` run into the model and
+    optimizer, restore its random streams into ``gen`` and torch; return ``(history, the
+    epoch to continue with)``."""
+    info = load_checkpoint(path, model, optimizer=opt, map_location=dev)
+    meta = info.get("meta") or {}
+    saved = meta.get("fit") or {}
+    differ = [f"{k}: checkpoint {saved.get(k)!r} vs now {fit_meta[k]!r}" for k in _SAME_RUN
+              if saved.get(k) != fit_meta[k]]
+    if differ or "rng" not in meta or info["epoch"] is None:
+        why = "; ".join(differ) if differ else "it holds no epoch or random state (not written by fit)"
+        raise ValueError(f"cannot resume from {path!r}: it comes from another run ({why})")
+    gen.set_state(meta["rng"]["shuffle"])
+    torch.set_rng_state(meta["rng"]["torch"])
+    if dev.type == "cuda" and "cuda" in meta["rng"]:
+        torch.cuda.set_rng_state(meta["rng"]["cuda"], dev)
+    history = info["history"] or History()
+    return history, int(info["epoch"]) + 1

@@ -16,7 +16,7 @@ from torch import nn
 from .._checks import integer, nonneg, positive
 from .._checks import seed as check_seed
 from ..config import pick_device, seed_everything
-from .checkpoint import save_checkpoint
+from .checkpoint import resume_run, rng_state, save_checkpoint
 from .guard import TrainingDiverged, _all_finite, _first_bad, _LastGood, _params_finite
 from .history import History
 
@@ -241,7 +241,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
         checkpoint_every: int = 1, grad_clip: float | None = None, val_every: int = 1,
         callbacks: Sequence[Callable[[int, History, nn.Module], Any]] | None = None,
         drop_last: bool = False, val_batch_size: int | None = None, nan_check: str = "auto",
-        keep_last_good: bool = True) -> History:
+        keep_last_good: bool = True, resume: bool = False) -> History:
     """Train ``model`` in place by minibatch gradient descent on ``loss_fn``; return the History.
 
     Args:
@@ -280,6 +280,13 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
         keep_last_good: keep an in-memory copy of the model and optimizer state at the end of
             each epoch, to restore on divergence. ``False`` saves that memory; a diverged model
             is then left as it is (reload the checkpoint).
+        resume: continue the run whose ``checkpoint`` exists: model, optimizer, history, the
+            epoch and the random streams (shuffle and global) are restored, the callbacks are
+            called again for the last completed epoch (so that schedules they drive pick up
+            where they were), and training goes on to ``epochs``: the same numbers, bit for bit,
+            as a run never interrupted. A run already complete returns its history untouched.
+            Without a checkpoint file it starts afresh. The checkpoint must come from the same
+            run (batch size, learning rate, optimizer, seed, data size, model): else ValueError.
 
     Raises:
         ValueError: a bad argument (the message names it and the allowed range).
@@ -343,6 +350,16 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
                 "seed": seed, "grad_clip": grad_clip, "n_train": n}
 
     history = History()
+    first_epoch = 1
+    if resume:
+        if checkpoint is None:
+            raise ValueError("resume=True needs checkpoint=, the file to resume from")
+        if os.path.exists(checkpoint):
+            history, first_epoch = resume_run(checkpoint, model, opt, gen, fit_meta, dev)
+            if history.stopped_early or first_epoch > epochs:
+                return history
+            for cb in callbacks:  # schedules driven by callbacks pick up where they were
+                cb(first_epoch - 1, history, model)
     last_good = _LastGood(model, opt, keep_last_good)
     saved: tuple[str, int] | None = None  # (path, epoch) of the last checkpoint written
     last_finite: float | None = None
@@ -352,8 +369,8 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
     if show:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=epochs, desc="fit", unit="epoch")
-    start = time.perf_counter()
+        bar = tqdm(total=epochs, initial=first_epoch - 1, desc="fit", unit="epoch")
+    start = time.perf_counter() - history.wall_time_s  # a resumed run counts its earlier epochs
 
     def diverged(epoch: int, batch: int | None, term: str, value: float | None) -> TrainingDiverged:
         restored = last_good.restore()
@@ -378,7 +395,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
                                 last_loss=last_finite, checkpoint=saved[0] if saved else None)
 
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first_epoch, epochs + 1):
             last_good.snapshot()
             # ---- one epoch of minibatch updates --------------------------------------------
             perm = torch.randperm(n, generator=gen)
@@ -444,7 +461,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
             if checkpoint is not None and (epoch % checkpoint_every == 0 or epoch == epochs or stop):
                 history.wall_time_s = time.perf_counter() - start
                 save_checkpoint(checkpoint, model, optimizer=opt, epoch=epoch, history=history,
-                                meta={"fit": fit_meta})
+                                meta={"fit": fit_meta, "rng": rng_state(gen, dev)})
                 saved = (checkpoint, epoch)
             if stop:
                 break
@@ -454,5 +471,3 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
     if saved is None or saved[1] != history.epochs_run:  # else keep it equal to the checkpoint's
         history.wall_time_s = time.perf_counter() - start
     return history
-
-

@@ -7,7 +7,8 @@ estimators around them, and an exact linear-Gaussian model to check them against
 :mod:`.model`                   :class:`VAE` (prior (19.5), ``rsample`` (19.17)),
                                 :class:`ConditionalVAE`, :func:`interpolate`, :func:`traverse`
 :mod:`.objectives`              :func:`kl_std_normal` (19.15, correct sign), :func:`elbo` (19.14,
-                                19.16), :class:`VAELoss` (19.19) with β and free bits
+                                19.16), :class:`VAELoss` (19.19) with β and free bits,
+                                :class:`IWAELoss` (Burda et al.'s bound as the objective)
 :mod:`.estimators`              :func:`encoder_gradient` (reparameterised vs score function),
                                 :func:`training_step` (Algorithm 19.1), :func:`gradient_flow`
                                 (Figs. 19.10-19.11), :func:`iwae_bound`, :func:`log_px_prior_sampling`
@@ -33,10 +34,10 @@ from .networks import (
     GaussianDecoder,
     GaussianEncoder,
 )
-from .objectives import VAELoss, beta_schedule, elbo, kl_per_dim, kl_std_normal
+from .objectives import IWAELoss, VAELoss, beta_schedule, elbo, kl_per_dim, kl_std_normal
 
 __all__ = ["BernoulliDecoder", "ConditionalVAE", "ConvBernoulliDecoder", "ConvGaussianEncoder",
-           "GaussianDecoder", "GaussianEncoder", "LOGVAR_RANGE", "LinearGaussianModel", "VAE", "VAELoss",
+           "GaussianDecoder", "GaussianEncoder", "IWAELoss", "LOGVAR_RANGE", "LinearGaussianModel", "VAE", "VAELoss",
            "VAEOutput", "VARIANCES", "beta_schedule", "elbo", "encoder_gradient", "gaussian_entropy",
            "gradient_flow", "interpolate", "iwae_bound", "kl_full_std_normal", "kl_per_dim", "kl_std_normal",
            "log_px_prior_sampling", "log_q", "rsample_full", "training_step", "traverse", "tril_factor"]

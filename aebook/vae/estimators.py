@@ -128,28 +128,33 @@ def _log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:
 
 
 @torch.no_grad()
-def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500, y: Tensor | None = None,
-               generator: torch.Generator | None = None) -> Tensor:
+def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500, batch_n: int = 1000,
+               y: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """The importance-weighted bound (Burda et al. 2016) per point, ``(N,)``: an estimate of
     ln p(x) (19.4) that, like the ELBO, never exceeds it (19.9)::
 
         ℒ_k = E[ ln (1/k) Σ_i p(x, z_i) / q(z_i | x) ],  z_i ~ q(z | x)
 
-    ℒ_1 is the ELBO; ℒ_k rises toward ln p(x) as k grows. The k samples are drawn in chunks of
-    ``batch_k`` (memory ∝ batch_k · N · D), combined exactly with a running log-sum-exp.
+    ℒ_1 is the ELBO; ℒ_k rises toward ln p(x) as k grows. The points are taken ``batch_n`` at a
+    time and their k samples drawn in chunks of ``batch_k`` (memory ∝ batch_k · batch_n · D),
+    combined exactly with a running log-sum-exp.
     """
-    k = integer(k, "k")
-    mu, logvar = model.encode(x, y)
-    acc = None
-    done = 0
-    while done < k:
-        s = min(integer(batch_k, "batch_k"), k - done)
-        z = model.rsample(mu, logvar, s, generator=generator)
-        log_px_z, log_pz = model.log_joint_terms(x, z, y)
-        lw = torch.logsumexp(log_px_z + log_pz - log_q(z, mu, logvar), dim=0)
-        acc = lw if acc is None else torch.logaddexp(acc, lw)
-        done += s
-    return acc - math.log(k)
+    k, batch_k, batch_n = integer(k, "k"), integer(batch_k, "batch_k"), integer(batch_n, "batch_n")
+    out = []
+    for i in range(0, x.shape[0], batch_n):
+        xs, ys = x[i:i + batch_n], None if y is None else y[i:i + batch_n]
+        mu, logvar = model.encode(xs, ys)
+        acc = None
+        done = 0
+        while done < k:
+            s = min(batch_k, k - done)
+            z = model.rsample(mu, logvar, s, generator=generator)
+            log_px_z, log_pz = model.log_joint_terms(xs, z, ys)
+            lw = torch.logsumexp(log_px_z + log_pz - log_q(z, mu, logvar), dim=0)
+            acc = lw if acc is None else torch.logaddexp(acc, lw)
+            done += s
+        out.append(acc - math.log(k))
+    return torch.cat(out)
 
 
 @torch.no_grad()
