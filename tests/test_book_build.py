@@ -61,3 +61,100 @@ def test_math_is_typeset_by_a_local_mathjax(html):
         page = (html / lang / "ch19_intro.html").read_text(encoding="utf-8")
         assert re.search(r'<script[^>]+src="_static/mathjax/tex-chtml\.js', page), f"{lang}: MathJax not local"
         assert (html / lang / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+
+
+# --- page features of aebook/sphinxext.py (issue 16) --------------------------------------
+
+
+def _built_pages(html, lang):
+    for page in pages(lang):
+        stem = page.relative_to(ROOT / "book" / lang).with_suffix("").as_posix()
+        yield page, stem, (html / lang / f"{stem}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_names_itself_and_its_twin_with_hreflang(html, lang):
+    for _, stem, text in _built_pages(html, lang):
+        head = text.split("</head>", 1)[0]
+        for code in LANGS:
+            assert re.search(rf'<link rel="alternate" hreflang="{code}" href="(\.\./)+{code}/{re.escape(stem)}\.html"',
+                             head), f"{lang}/{stem}.html: no hreflang={code} link in <head>"
+
+
+def test_nbval_markers_are_not_shown(html):
+    sources = "".join(p.read_text(encoding="utf-8") for lang in LANGS for p in pages(lang))
+    assert "NBVAL_CHECK_OUTPUT" in sources  # the notebooks keep the marker for nbval ...
+    for lang in LANGS:
+        for _, stem, text in _built_pages(html, lang):
+            assert "NBVAL_" not in text, f"{lang}/{stem}.html shows an nbval marker"  # ... the pages do not
+
+
+def _cell_tags(page):
+    import json
+
+    if page.suffix != ".ipynb":
+        return []
+    return [c.get("metadata", {}).get("tags", []) for c in json.loads(page.read_text(encoding="utf-8"))["cells"]]
+
+
+@pytest.mark.parametrize("lang, title", [("en", "Checks"), ("ko", "검사")])
+def test_checks_cells_are_folded_under_a_title_in_the_page_language(html, lang, title):
+    tagged = 0
+    for page, stem, text in _built_pages(html, lang):
+        n = sum("checks" in tags for tags in _cell_tags(page))
+        tagged += n
+        folded = re.findall(r'<div class="cell [^"]*\baebook-checks\b[^"]*">\s*<details class="admonition hide[^"]*">'
+                            r'\s*<summary[^>]*>\s*<p class="collapsed admonition-title">([^<]*)</p>', text)
+        assert folded == [title] * n, f"{lang}/{stem}.html: {n} checks cells, folded: {folded}"
+    if tagged == 0:
+        pytest.skip("no notebook has a cell tagged 'checks' yet")
+
+
+def _cites(page) -> bool:
+    return "{cite" in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_citations_link_to_the_reference_list_of_their_own_page(html, lang):
+    other_form = {"en": " 외", "ko": " et al."}[lang]
+    citing = 0
+    for page, stem, text in _built_pages(html, lang):
+        if not _cites(page):
+            continue
+        citing += 1
+        entries = set(re.findall(r'<div class="citation" id="([^"]+)" role="doc-biblioentry">', text))
+        assert entries, f"{lang}/{stem}.html cites but shows no reference list"
+        spans = re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', text, re.S)
+        assert spans, f"{lang}/{stem}.html: no citation rendered"
+        for span in spans:
+            targets = re.findall(r'<a class="reference internal" href="#([^"]+)"', span)
+            assert targets and set(targets) <= entries, f"{lang}/{stem}.html: {span[:200]}"
+            assert other_form not in re.sub(r"<[^>]+>", "", span), f"{lang}/{stem}.html: {span[:200]}"
+    if citing == 0:
+        pytest.skip("no page cites with {cite} yet")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_executed_pages_say_when_they_ran(html, lang):
+    """Without execution in this build, the line comes from the notebook metadata that
+    `tools/make.py execute` writes; a page without it shows no line."""
+    import json
+
+    for page, stem, text in _built_pages(html, lang):
+        recorded = page.suffix == ".ipynb" and "aebook" in json.loads(page.read_text(encoding="utf-8"))["metadata"]
+        line = re.search(r'<p class="aebook-executed"[^>]*><time datetime="[^"]+">([^<]+)</time>', text)
+        assert bool(line) == recorded, f"{lang}/{stem}.html"
+        if line:
+            assert re.fullmatch({"en": r"Executed \d{4}-\d\d-\d\d \d\d:\d\d UTC in \d+\.\d s",
+                                 "ko": r"\d{4}-\d\d-\d\d \d\d:\d\d UTC에 실행, \d+\.\d초"}[lang], line.group(1))
+
+
+def test_no_launch_buttons_while_the_config_leaves_them_off(html):
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    if any(cfg.get("launch_buttons", {}).get(k) for k in ("binderhub_url", "colab_url", "jupyterhub_url")):
+        pytest.skip("launch buttons are configured")
+    for lang in LANGS:
+        for _, stem, text in _built_pages(html, lang):
+            assert "launch-buttons" not in text, f"{lang}/{stem}.html"

@@ -205,3 +205,48 @@ def test_result_cache_is_a_fresh_private_folder_removed_after_the_run(make, monk
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     assert not os.path.exists(folder)
     assert "AEBOOK_RESULT_CACHE" not in os.environ
+
+
+# ------------------------------------------------------------------ launch buttons
+
+
+def _first_code_cell(path):
+    import nbformat
+
+    return next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+
+
+def test_every_notebook_can_install_aebook_from_the_configured_repository(make):
+    """Launch buttons are one setting: the repository URL in _config.yml. Every notebook's first
+    cell installs aebook from that URL where it is missing (the placeholder while it is empty)."""
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    url = cfg["repository"]["url"] or make.LAUNCH_PLACEHOLDER
+    for path in make.notebooks_under_book():
+        m = make.INSTALL_URL.search(_first_code_cell(path))
+        assert m and m.group(1) == url, f"{path}: the first cell does not install aebook from {url}"
+    if not cfg["repository"]["url"]:
+        assert not cfg["launch_buttons"]["binderhub_url"] and not cfg["launch_buttons"]["colab_url"]
+
+
+def test_launch_sets_the_repository_in_the_config_and_every_first_cell(make, tmp_path, monkeypatch):
+    import shutil
+
+    for name in ("_config.yml",):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "book" / "en").mkdir(parents=True)
+    shutil.copy(ROOT / "book" / "en" / "ch19_intro.ipynb", tmp_path / "book" / "en" / "ch19_intro.ipynb")
+    monkeypatch.setattr(make, "ROOT", tmp_path)
+    make.launch_settings("https://github.com/someone/aebook")
+    text = (tmp_path / "_config.yml").read_text(encoding="utf-8")
+    cfg = yaml.safe_load(text)
+    assert cfg["repository"]["url"] == "https://github.com/someone/aebook"
+    assert cfg["launch_buttons"]["colab_url"] and cfg["launch_buttons"]["binderhub_url"]
+    assert "# Launch buttons" in text  # the comments survive
+    cell = _first_code_cell(tmp_path / "book" / "en" / "ch19_intro.ipynb")
+    assert 'git+https://github.com/someone/aebook"' in cell
+    make.launch_settings(None)
+    cfg = yaml.safe_load((tmp_path / "_config.yml").read_text(encoding="utf-8"))
+    assert cfg["repository"]["url"] == "" and cfg["launch_buttons"]["colab_url"] == ""
+    assert make.LAUNCH_PLACEHOLDER in _first_code_cell(tmp_path / "book" / "en" / "ch19_intro.ipynb")
+    with pytest.raises(SystemExit, match="--repository must be"):
+        make.launch_settings("github.com/x")

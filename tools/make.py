@@ -2,6 +2,7 @@
 """One entry point for readers and maintainers; only the standard library is needed to start.
 
     python3 tools/make.py book      # install what the book needs, build _build/html (ko + en)
+    python3 tools/make.py pdf       # the same, printed to _build/pdf/aebook-{ko,en}.pdf (committed outputs)
     python3 tools/make.py test      # install what the tests need, run the whole test suite
     python3 tools/make.py test --portable   # the suite under two or three CPU kernel settings
     python3 tools/make.py execute book/ko/ch19_intro.ipynb ...   # re-run notebooks in place
@@ -33,6 +34,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,6 +228,55 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
 
 
 # --------------------------------------------------------------------------------------
+# The PDF book: each language as one HTML page (Sphinx singlehtml, the committed notebook
+# outputs unless asked to execute), printed by a local headless Chromium once the book's own
+# offline MathJax has typeset it: tools/pdf/printbook.py. Needs chromium and fonts-noto-cjk.
+
+
+def pdf_printer():
+    """tools/pdf/printbook.py as a module (only the standard library: loads without the venv)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("aebook_printbook", ROOT / "tools" / "pdf" / "printbook.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def build_pdf(langs=LANGS, execute: bool = False, out_root: Path | None = None, strict: bool = False,
+              only: list[str] | None = None) -> dict[str, Path]:
+    """Build ``<out_root>/pdf/aebook-<lang>.pdf`` for each language; return them by language.
+
+    Not ``strict`` (the default), Sphinx warnings and equations that MathJax cannot typeset are
+    reported and the PDF is written all the same: ``book`` is the strict gate of the pages, and
+    the single-page build may warn where the web build does not. ``only`` keeps just these pages
+    and the root page (a quick PDF for a test; its links to the pages left out are broken).
+    """
+    out_root = Path(out_root or ROOT / "_build")
+    printer = pdf_printer()
+    chromium = printer.require_tools()
+    for lang in langs:
+        cfg, tocf = language_config(lang, out_root / "pdf-src", execute)
+        if only:
+            write_yaml(tocf, printer.trim_toc(load_yaml(tocf), set(only)))
+        work = out_root / "pdf-src" / lang
+        cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+               str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
+               "--path-output", str(work), "--all", "--builder", "singlehtml"] + (["-W", "--keep-going"] * strict)
+        try:
+            run(cmd, env=quick_env(pin_kernels=True))
+        except subprocess.CalledProcessError:
+            sys.exit(f"\nThe {lang} book failed to build as one page (a cell raised, or with --strict Sphinx warned).")
+        pdf = out_root / "pdf" / f"aebook-{lang}.pdf"
+        errors = printer.print_language(work / "_build" / "singlehtml" / "index.html", pdf, load_yaml(cfg)["title"],
+                                        lang, printer.book_meta(ROOT), chromium)
+        if errors and strict:
+            pdf.unlink()
+            sys.exit(f"\nNo {lang} PDF: fix the equations above (the web page shows the same error).")
+    return {lang: out_root / "pdf" / f"aebook-{lang}.pdf" for lang in langs}
+
+
+# --------------------------------------------------------------------------------------
 # Notebooks: execute in place in quick mode, so committed outputs match what CI checks.
 
 
@@ -242,12 +294,16 @@ def execute_notebooks(paths: list[str], timeout: int = 600) -> None:
         client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
         print(f"executing {path.relative_to(ROOT)}", flush=True)
+        started, clock = datetime.now(timezone.utc), time.perf_counter()  # noqa: UP017 (older python3)
         try:
             client.execute()
         finally:
             km.shutdown_kernel(now=True)
         for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
             cell.get("metadata", {}).pop("execution", None)
+        # one record per notebook instead: shown at the bottom of the page (aebook/sphinxext.py)
+        nb.metadata["aebook"] = {"executed": started.isoformat(timespec="seconds"),
+                                 "seconds": round(time.perf_counter() - clock, 1)}
         nbformat.write(nb, path)
 
 
@@ -274,6 +330,47 @@ def notebooks_under_book() -> list[str]:
                   and "_build" not in p.parts)
 
 
+# --------------------------------------------------------------------------------------
+# Launch buttons (Binder, Colab): one setting, the public repository's URL. The notebooks'
+# first cell installs aebook from that repository where it is missing (on Colab; Binder builds
+# environment.yml, which installs it), so the URL is written there too.
+
+LAUNCH_PLACEHOLDER = "https://github.com/OWNER/REPO"
+FIRST_CELL = ('try:\n    import aebook\n'
+              'except ModuleNotFoundError:  # e.g. on Colab: install the book\'s package from its repository\n'
+              '    %pip install -q "aebook @ git+{url}"\n'
+              '    import aebook\n')
+INSTALL_URL = re.compile(r'%pip install -q "aebook @ git\+([^"]+)"')
+
+
+def launch_settings(url: str | None) -> None:
+    """Turn the launch buttons on for the public repository ``url`` (``None``: off): set
+    ``repository.url``, ``launch_buttons.binderhub_url`` and ``colab_url`` in _config.yml (its
+    comments kept) and the install URL in every notebook's first cell."""
+    import nbformat
+
+    if url is not None and not re.fullmatch(r"https://(github\.com|gitlab\.com)/[\w.-]+/[\w.-]+", url):
+        sys.exit(f"--repository must be https://github.com/<owner>/<repo> (or gitlab.com), got {url!r}")
+    values = {"url": url or "", "binderhub_url": "https://mybinder.org" if url else "",
+              "colab_url": "https://colab.research.google.com" if url and "github.com" in url else ""}
+    cfg = ROOT / "_config.yml"
+    text = cfg.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text, n = re.subn(rf'^(  {key}:) .*$', rf'\g<1> "{value}"', text, count=1, flags=re.M)
+        if n != 1:
+            sys.exit(f"_config.yml has no line \'  {key}:\' to set")
+    cfg.write_text(text, encoding="utf-8")
+    for path in notebooks_under_book():
+        nb = nbformat.read(path, as_version=4)
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        if not INSTALL_URL.search(first.source):
+            sys.exit(f"{path}: the first code cell has no install line for aebook")
+        first.source = INSTALL_URL.sub(f'%pip install -q "aebook @ git+{url or LAUNCH_PLACEHOLDER}"', first.source)
+        nbformat.write(nb, path)
+    print(f"launch buttons {'on for ' + url if url else 'off'}: _config.yml and the first cell of "
+          f"{len(notebooks_under_book())} notebooks")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -292,10 +389,27 @@ def main(argv: list[str] | None = None) -> int:
     bl.add_argument("--no-install", action="store_true")
     sp = sub.add_parser("spread", help="measure how far each figure moves across CPU kernel settings")
     sp.add_argument("--no-install", action="store_true")
+    la = sub.add_parser("launch", help="turn the Binder/Colab launch buttons on for a public repository (or off)")
+    la.add_argument("--repository", help="https://github.com/<owner>/<repo>; omit to turn the buttons off")
     sub.add_parser("install", help="only install (book and test extras)")
+    pd = sub.add_parser("pdf", help="build _build/pdf/aebook-{ko,en}.pdf (needs chromium and fonts-noto-cjk)",
+                        description="Print each language's book to _build/pdf/aebook-<lang>.pdf with a local "
+                        "headless Chromium. Renders the committed notebook outputs (no execution) unless "
+                        "--execute is given. Needs the Debian packages chromium, fonts-noto-cjk and "
+                        "fonts-dejavu-core (sudo apt-get install chromium fonts-noto-cjk fonts-dejavu-core); "
+                        "nothing is downloaded.")
+    pd.add_argument("--no-install", action="store_true")
+    pd.add_argument("--strict", action="store_true", help="fail on a Sphinx warning or an equation MathJax "
+                    "cannot typeset (by default they are reported and the PDF is still written)")
+    pd.add_argument("--execute", action="store_true", help="re-run every notebook (quick mode) instead of "
+                    "rendering the committed outputs")
+    pd.add_argument("--lang", choices=LANGS, action="append", help="only this language (repeatable)")
     args = ap.parse_args(argv)
     os.chdir(ROOT)
 
+    if args.cmd == "launch":
+        launch_settings(args.repository)
+        return 0
     if args.cmd == "install":
         ensure_installed("book,test")
     elif args.cmd == "book":
@@ -303,6 +417,19 @@ def main(argv: list[str] | None = None) -> int:
             ensure_installed("book")
         with result_cache():
             build_book(strict=not args.no_strict)
+    elif args.cmd == "pdf":
+        try:
+            pdf_printer().require_tools()  # before installing anything: the apt packages come first
+        except RuntimeError as missing:
+            sys.exit(str(missing))
+        if not args.no_install:
+            ensure_installed("book")
+        with result_cache():
+            try:
+                pdfs = build_pdf(args.lang or LANGS, execute=args.execute, strict=args.strict)
+            except RuntimeError as failed:  # Chromium failed, or printed before MathJax finished
+                sys.exit(f"\nNo PDF: {failed}")
+        print("\nThe PDF books: " + ", ".join(str(p) for p in pdfs.values()))
     elif args.cmd == "test":
         if not args.no_install:
             ensure_installed("test")
