@@ -162,7 +162,10 @@ class FullResult:
     def label(self, lang: str | None = None, *, data: str = "", detail: str = "") -> str:
         """One line for a page: what was run (``data``, ``detail``), on what, for how long."""
         p = self.provenance
-        minutes = max(1, round(p.get("fit_time_s") or p.get("wall_time_s", 0)) // 60)
+        # the command's own wall time: an experiment that reuses another's trained model (the
+        # probe of mae_pretrain's encoder) resumes it from its checkpoint, whose fit time it
+        # would otherwise count again
+        minutes = max(1, round(p.get("wall_time_s", 0) / 60))
         return t("full.label", lang, data=data or "MNIST", detail=detail, device=p["device"],
                  minutes=minutes, date=p["date"][:10], commit=p["commit"])
 

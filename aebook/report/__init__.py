@@ -1,0 +1,154 @@
+"""Full-size results on the pages: beside the quick ones, and beside the papers.
+
+A page computes an experiment in quick mode and prints its numbers; right below, one call::
+
+    from aebook.report import beside
+    beside("deep_vs_pca_mnist", mn)
+
+shows the same numbers from the committed full-size run (``results/full/<name>.json``, see
+:mod:`aebook.experiments.results`) next to the quick ones and, where a paper reports the same
+quantity, next to the paper's number, with one line saying what each column ran on (data,
+size, epochs, device, time, date, commit). Experiments whose full run sweeps another grid than
+the quick one (the sparse, denoising and β tables) show the full table in the page's format
+instead. :func:`paper_table` gathers the comparisons with the literature on one page and
+:func:`runs_table` lists every full run with its provenance.
+
+Everything read here is plain JSON; a number missing from a result shows as "–". Texts come
+from :mod:`aebook.i18n`, so the Korean and English pages share the code cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..experiments.registry import CONFIGS, EXPERIMENTS
+from ..experiments.results import FullResult, load_full, to_json
+from ..i18n import resolve_lang, t
+from .specs import CLAIMS, PAGES, REPORTS, Report, Row
+
+__all__ = ["CLAIMS", "PAGES", "REPORTS", "Markdown", "Report", "Row", "beside", "full_table", "paper_table",
+           "runs_table"]
+
+
+class Markdown(str):
+    """A Markdown string that Jupyter renders as Markdown (and prints as itself)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+# ------------------------------------------------------------------------------------------------
+# rendering
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _report(name: str) -> Report:
+    if name not in REPORTS:
+        raise ValueError(f"name must be an experiment with a report, one of {sorted(REPORTS)}; got {name!r}")
+    return REPORTS[name]
+
+
+def _config(name: str, mode: str) -> dict:
+    return to_json(CONFIGS[mode][EXPERIMENTS[name].config])
+
+
+def _full_line(name: str, full: FullResult, lang: str) -> str:
+    rep = _report(name)
+    return full.label(lang, data=rep.data(full.config, "full"), detail=rep.detail(full.config))
+
+
+def full_table(name: str, lang: str | None = None, *, folder=None) -> Markdown:
+    """The committed full-size result of ``name`` as a table in the page's format, with the
+    line that says what ran where. Experiments with headline rows show the rows."""
+    lang = resolve_lang(lang)
+    rep, full = _report(name), load_full(name, folder)
+    if full is None:
+        return Markdown(t("report.no_full", lang, name=name))
+    if rep.table_rows is None:
+        body = [[t(f"report.row.{r.key}", lang), r.value(full.result)] for r in rep.rows]
+        header = [t("report.quantity", lang), t("report.full", lang)]
+    else:
+        body = [[c.value(row) for c in rep.columns] for row in rep.table_rows(full.result)]
+        header = [t(f"report.row.{c.key}", lang) for c in rep.columns]
+    return Markdown(f"**{t('report.full_table', lang)}**\n\n{_table(header, body)}\n\n{_full_line(name, full, lang)}")
+
+
+def beside(name: str, quick: Any = None, lang: str | None = None, *, folder=None) -> Markdown:
+    """The quick result computed on the page (``quick``, the experiment's return value) and the
+    committed full-size result of experiment ``name`` side by side, with the paper's number
+    where one exists; for sweeps, the full table below the page's own. Returns Markdown."""
+    lang = resolve_lang(lang)
+    rep, full = _report(name), load_full(name, folder)
+    if rep.table_rows is not None:
+        return full_table(name, lang, folder=folder)
+    q = None if quick is None else to_json(quick)
+    papers = any(r.paper for r in rep.rows)
+    header = [t("report.quantity", lang)]
+    header += [t("report.quick", lang)] if q is not None else []
+    header += [t("report.full", lang)] + ([t("report.paper", lang)] if papers else [])
+    body = []
+    for r in rep.rows:
+        row = [t(f"report.row.{r.key}", lang)]
+        row += [r.value(q)] if q is not None else []
+        row += [r.value(full.result) if full is not None else "–"] + ([r.paper or "–"] if papers else [])
+        body.append(row)
+    lines = [_table(header, body), ""]
+    if q is not None:
+        c = _config(name, "quick")
+        lines.append(t("report.quick_line", lang, data=rep.data(c, "quick"), detail=rep.detail(c)))
+    lines.append(_full_line(name, full, lang) if full is not None else t("report.no_full", lang, name=name))
+    if rep.paper:
+        lines.append(t("report.paper_line", lang, paper=rep.paper))
+    return Markdown("\n\n".join(lines))
+
+
+def _row(name: str, key: str) -> Row:
+    rep = _report(name)
+    return next(r for r in rep.rows if r.key == key)
+
+
+def paper_table(lang: str | None = None, *, folder=None) -> Markdown:
+    """Every number a paper reports beside ours from the committed full-size runs (same data,
+    same definition of the number; the settings column says what we ran)."""
+    lang = resolve_lang(lang)
+    header = [t(k, lang) for k in ("report.claim", "report.source", "report.theirs", "report.ours",
+                                   "report.setting")]
+    body = []
+    for c in CLAIMS:
+        full = load_full(c.experiment, folder)
+        ours = _row(c.experiment, c.row).value(full.result) if full is not None else "–"
+        setting = "–"
+        if full is not None:
+            rep = _report(c.experiment)
+            setting = f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}"
+        body.append([t(f"report.claim.{c.key}", lang), c.source, c.value, ours, setting])
+    return Markdown(_table(header, body))
+
+
+def runs_table(lang: str | None = None, *, folder=None) -> Markdown:
+    """Every committed full-size run: what ran, on which page, on what, for how long, when."""
+    lang = resolve_lang(lang)
+    header = [t(k, lang) for k in ("report.experiment", "report.page", "report.what", "report.minutes",
+                                   "report.device", "report.date", "report.commit")]
+    body = []
+    for name in sorted(REPORTS, key=lambda n: (list(PAGES.values()).index(PAGES[n]), n)):
+        full = load_full(name, folder)
+        if full is None:
+            body.append([f"`{name}`", PAGES[name], t("report.no_full", lang, name=name), "–", "–", "–", "–"])
+            continue
+        rep, p = _report(name), full.provenance
+        minutes = p["wall_time_s"] / 60  # this command's time (a reused model was trained by its own run)
+        body.append([f"`{name}`", PAGES[name], f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}",
+                     f"{minutes:.0f}", p["device"], p["date"][:10], p["commit"]])
+    return Markdown(_table(header, body))

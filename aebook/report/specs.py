@@ -1,0 +1,316 @@
+"""What each experiment shows on its page (:data:`REPORTS`), where (:data:`PAGES`), and the
+numbers of the papers we set beside ours (:data:`CLAIMS`). Results are read as plain JSON."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..i18n import t
+from . import _text  # noqa: F401  (registers the texts used below)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One quantity: its label key (``report.row.<key>`` in :mod:`aebook.i18n`), how to read it
+    from a result (a JSON dict, or a list for experiments that return tuples), its format, and
+    the paper's number for the same quantity, if one exists (a string, shown as given)."""
+
+    key: str
+    get: Callable[[Any], Any] | None  # None: a quantity only the paper reports
+    fmt: str = "{:.1f}"
+    paper: str = ""
+
+    def value(self, result: Any) -> str:
+        if self.get is None:
+            return "–"
+        try:
+            v = self.get(result)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return "–"
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return "–"
+        return self.fmt.format(v)
+
+
+@dataclass(frozen=True)
+class Report:
+    """How an experiment is shown: its headline ``rows``; or, for sweeps whose grid differs
+    between the modes, ``columns`` of a table whose rows ``table_rows(result)`` yields; the
+    paper the ``paper`` column quotes; and ``data(config, mode)``, ``detail(config)`` for the
+    line under the table."""
+
+    rows: tuple[Row, ...] = ()
+    columns: tuple[Row, ...] = ()
+    table_rows: Callable[[Any], Sequence[Any]] | None = None
+    paper: str = ""
+    data: Callable[[dict, str], str] = field(default=lambda c, mode: _mnist(mode))
+    detail: Callable[[dict], str] = field(default=lambda c: _epochs(c))
+
+
+# ------------------------------------------------------------------------------------------------
+# descriptions of what ran
+
+
+def _mnist(mode: str) -> str:
+    return "MNIST 60,000 / 10,000" if mode == "full" else "MNIST-5k 4,000 / 1,000"
+
+
+def _epochs(c: dict) -> str:
+    parts = []
+    if "epochs" in c:
+        parts.append(f"{c['epochs']} ep")
+    if "batch_size" in c:
+        parts.append(f"batch {c['batch_size']}")
+    return ", ".join(parts)
+
+
+def _synthetic(c: dict, mode: str) -> str:
+    n = c.get("n_train") or c.get("n") or (c.get("surface") or {}).get("n_train")
+    return t("report.synthetic", None, n=f"{n:,}") if n else t("report.synthetic.plain")
+
+
+def _key(k: Any) -> str:
+    return str(k)
+
+
+def _at(*path: Any) -> Callable[[Any], Any]:
+    """A getter for ``result[path[0]][path[1]]...``."""
+    def get(result):
+        for p in path:
+            result = result[p]
+        return result
+    return get
+
+
+def _runs(result: Any) -> list:
+    """The runs of a β-sweep result (a dict with ``runs``) or of a tuple of runs (a list)."""
+    return result["runs"] if isinstance(result, dict) else list(result)
+
+
+def _run(label: str) -> Callable[[Any], dict]:
+    def get(result):
+        return next(r for r in _runs(result) if r["label"] == label)
+    return get
+
+
+def _iwae(label: str, field_: str) -> Callable[[dict], float]:
+    return lambda r: r[field_][r["labels"].index(label)]
+
+
+# ------------------------------------------------------------------------------------------------
+# what each experiment shows
+
+HS = "Hinton & Salakhutdinov (2006)"
+BURDA = "Burda et al. (2016)"
+
+REPORTS: dict[str, Report] = {
+    "linear_vs_pca": Report(rows=(
+        Row("pca_test", lambda r: r["pca_test_error"]),
+        Row("ae_test", lambda r: r["ae_test_error"]),
+        Row("rel_gap_test", lambda r: 100 * r["rel_gap_test"], "{:+.2f} %"),
+        Row("max_angle", lambda r: r["max_angle_deg"], "{:.2f}°", paper="0° (Baldi & Hornik 1989)"),
+        Row("max_offdiag_cos", lambda r: r["max_offdiag_cos"], "{:.3f}"),
+    ), paper="Baldi & Hornik (1989)"),
+    "shallow_vs_pca": Report(rows=(
+        Row("pca_test", lambda r: r["pca_test_error"]),
+        Row("ae_test", lambda r: r["ae_test_error"]),
+        Row("rel_gap_test", lambda r: 100 * r["rel_gap_test"], "{:+.2f} %", paper="≥ 0 (Bourlard & Kamp 1988)"),
+    )),
+    "deep_vs_pca_surface": Report(rows=(
+        Row("pca_test", lambda r: r["pca_test_error"], "{:.4f}"),
+        Row("ae_test", lambda r: r["ae_test_error"], "{:.4f}"),
+    ), data=_synthetic),
+    "seed_spread": Report(rows=(
+        Row("seed_mean", lambda r: r["mean"], "{:.4f}"),
+        Row("seed_min", lambda r: r["min"], "{:.4f}"),
+        Row("seed_max", lambda r: r["max"], "{:.4f}"),
+        Row("seed_ratio", lambda r: r["max"] / r["min"], "{:.1f}×"),
+        Row("pca_test", lambda r: r["pca_test_error"], "{:.4f}"),
+    ), data=_synthetic, detail=lambda c: t("report.seeds", None, n=c["n_seeds"], ep=c["surface"]["epochs"])),
+    "deep_vs_pca_mnist": Report(rows=(
+        Row("pca_test_M2", lambda r: r["pca_test_errors"][r["Ms"].index(2)]),
+        Row("ae_test_M2", lambda r: r["ae_test_errors"][r["Ms"].index(2)]),
+        Row("pca_test_M30", lambda r: r["pca_test_errors"][r["Ms"].index(30)], "{:.2f}", paper="13.87"),
+        Row("ae_test_M30", lambda r: r["ae_test_errors"][r["Ms"].index(30)], "{:.2f}", paper="3.00"),
+        Row("logistic_pca_M30", None, paper="8.01"),
+    ), paper=HS, detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-M ({c['activation']}), {_epochs(c)}"),
+    "sparse_sweep": Report(
+        columns=(Row("penalty", lambda r: r["penalty"], "{}"), Row("strength", lambda r: r["strength"], "{:g}"),
+                 Row("error", lambda r: r["test_error"], "{:.4f}"),
+                 Row("zeros", lambda r: 100 * r["zero_fraction"], "{:.1f} %"),
+                 Row("active", lambda r: r["active_per_input"], "{:.1f}"),
+                 Row("dead", lambda r: 100 * r["dead_fraction"], "{:.1f} %"),
+                 Row("dec_norm", lambda r: r["decoder_norm"], "{:.2f}")),
+        table_rows=lambda r: r["rows"],
+        data=lambda c, mode: _mnist(mode) if c["data"] == "mnist" else t("report.digits"),
+        detail=lambda c: f"K = {c['K']}, {_epochs(c)}"),
+    "denoising_table": Report(
+        columns=(Row("kind", lambda r: r["kind"], "{}"), Row("level", lambda r: r["level"], "{:g}"),
+                 Row("noisy", lambda r: r["noisy"]), Row("plain_ae", lambda r: r["plain"]),
+                 Row("dae", lambda r: r["dae"]), Row("dae_clean", lambda r: r["dae_clean"])),
+        table_rows=lambda r: r["rows"],
+        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']}, {_epochs(c)}"),
+    "score_field": Report(rows=(
+        Row("cos_median", lambda r: r["cos_median"], "{:.3f}"),
+        Row("cos_mean", lambda r: r["cos_mean"], "{:.3f}"),
+        Row("cos_above", lambda r: 100 * r["frac_cos_above_0_9"], "{:.0f} %"),
+        Row("norm_ratio", lambda r: r["norm_ratio_median"], "{:.2f}"),
+        Row("far_cos", lambda r: r["far_cos_median"], "{:.2f}"),
+        Row("dae_mse", lambda r: r["dae_mse"], "{:.4f}"),
+        Row("optimal_mse", lambda r: r["optimal_mse"], "{:.4f}"),
+    ), data=_synthetic),
+    "curve_denoiser": Report(rows=(
+        Row("cos_all", lambda r: r["cos_mean"], "{:.3f}"),
+        Row("cos_far", lambda r: r["cos_far_mean"], "{:.3f}"),
+        Row("dist_before", lambda r: r["dist_before"], "{:.4f}"),
+        Row("dist_after", lambda r: r["dist_after"], "{:.4f}"),
+    ), data=_synthetic),
+    "mae_pretrain": Report(rows=(
+        Row("mae_loss", lambda r: r["train_loss"][-1], "{:.4f}"),
+        Row("mae_baseline", lambda r: r["baseline"], "{:.4f}"),
+        *(Row(f"mae_err_{k}", _at("errors", k), "{:.4f}") for k in ("0.5", "0.75", "0.9")),
+    ), detail=lambda c: t("report.mae", None, p=c["model"]["patch_size"], w=c["model"]["embed_dim"],
+                          d=c["model"]["depth"], ep=c["epochs"], r=c["mask_ratio"])),
+    "linear_probe": Report(rows=(
+        Row("probe_raw", lambda r: 100 * r["raw_pixels"], "{:.1f} %"),
+        Row("probe_random", lambda r: 100 * r["random_encoder"], "{:.1f} %"),
+        Row("probe_mae", lambda r: 100 * r["mae_encoder"], "{:.1f} %"),
+    ), detail=lambda c: t("report.mae", None, p=c["model"]["patch_size"], w=c["model"]["embed_dim"],
+                          d=c["model"]["depth"], ep=c["epochs"], r=c["mask_ratio"])),
+    "fine_tune": Report(rows=(
+        Row("ft_mae", lambda r: 100 * r["from_mae"], "{:.1f} %", paper="84.9 % (ViT-L, ImageNet)"),
+        Row("ft_scratch", lambda r: 100 * r["from_scratch"], "{:.1f} %",
+            paper="82.5 % (ViT-L, ImageNet)"),
+    ), paper="He et al. (2022)", detail=lambda c: t("report.finetune", None, ep=c["finetune_epochs"])),
+    "mask_ratio_sweep": Report(
+        columns=(Row("ratio", lambda r: r[0], "{:g}"), Row("err_own", lambda r: r[1], "{:.3f}"),
+                 Row("err_075", lambda r: r[2], "{:.3f}"), Row("probe", lambda r: 100 * r[3], "{:.1f} %")),
+        table_rows=lambda r: list(zip(r["ratios"], r["own_errors"], r["errors_at_075"], r["probe"], strict=True)),
+        data=lambda c, mode: _mnist(mode) if c["sweep_data"] == "mnist" else t("report.digits"),
+        detail=lambda c: t("report.sweep", None, ep=c["sweep_epochs"])),
+    "mnist_vae": Report(rows=(
+        Row("neg_elbo", lambda r: r["neg_elbo"]),
+        Row("neg_recon", lambda r: r["neg_recon"]),
+        Row("kl", lambda r: r["kl"]),
+        *(Row(f"neg_iwae_{k}", _at("neg_iwae", k)) for k in ("100", "1000", "5000")),
+        Row("active", lambda r: r["active"], "{}"),
+    ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
+    "mnist_vae_2d": Report(rows=(
+        Row("neg_elbo", lambda r: r["neg_elbo"]),
+        Row("kl", lambda r: r["kl"]),
+        Row("neg_iwae_1000", lambda r: r["neg_iwae"]["1000"]),
+    ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
+    "pytorch_examples_vae": Report(rows=(
+        Row("examples_loss", lambda r: r["test_loss"][-1], "{:.1f}", paper="≈ 105 (pytorch/examples)"),
+        Row("neg_recon", lambda r: r["neg_recon"]),
+        Row("kl", lambda r: r["kl"]),
+    ), paper="pytorch/examples vae", detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
+    "iwae_vs_vae": Report(rows=(
+        Row("nll_vae", _iwae("VAE k=1", "neg_log_px"), "{:.2f}", paper="86.76"),
+        Row("nll_iwae5", _iwae("IWAE k=5", "neg_log_px"), "{:.2f}", paper="85.54"),
+        Row("nll_iwae50", None, paper="84.78"),
+        Row("active_vae", _iwae("VAE k=1", "active"), "{}"),
+        Row("active_iwae5", _iwae("IWAE k=5", "active"), "{}"),
+        Row("passes", lambda r: r["epochs"], "{}", paper="3,280"),
+    ), paper=BURDA, data=lambda c, mode: t("report.binary", None, data=_mnist(mode), n=f"{c['n_test']:,}"),
+        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), batch {c['batch_size']}, "
+                         f"k_eval = {c['k_eval']:,}"),
+    "gradient_variance": Report(rows=(
+        Row("gv_score", lambda r: r["variance"]["score"][0] / r["variance"]["reparam"][0], "{:.1f}×"),
+        Row("gv_reparam", lambda r: r["variance"]["reparam"][0], "{:.1f}"),
+    ), data=lambda c, mode: t("report.linear_gaussian"),
+        detail=lambda c: t("report.draws", None, n=c["draws"])),
+    "beta_sweep": Report(
+        columns=(Row("run", lambda r: r["label"], "{}"), Row("neg_recon", lambda r: r["neg_recon"]),
+                 Row("kl", lambda r: r["kl"], "{:.2f}"), Row("neg_elbo", lambda r: r["neg_elbo"]),
+                 Row("active", lambda r: r["active"], "{}")),
+        table_rows=_runs, detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
+    "collapse_remedies": Report(
+        columns=(Row("run", lambda r: r["label"], "{}"), Row("neg_recon", lambda r: r["neg_recon"]),
+                 Row("kl", lambda r: r["kl"], "{:.2f}"), Row("neg_elbo", lambda r: r["neg_elbo"]),
+                 Row("active", lambda r: r["active"], "{}")),
+        table_rows=_runs, detail=lambda c: f"β = {c['collapse_beta']:g}, 784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
+    "warmup_at_beta_one": Report(rows=(
+        Row("neg_elbo_plain", lambda r: _run("plain")(r)["neg_elbo"]),
+        Row("neg_elbo_warmup", lambda r: _run("warm-up")(r)["neg_elbo"]),
+        Row("active_plain", lambda r: _run("plain")(r)["active"], "{}"),
+        Row("active_warmup", lambda r: _run("warm-up")(r)["active"], "{}"),
+    ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}, warm-up {c['warmup']}"),
+    "conv_vs_mlp": Report(rows=(
+        Row("neg_elbo_mlp", lambda r: r["neg_elbo"]["mlp"]),
+        Row("neg_elbo_conv", lambda r: r["neg_elbo"]["conv"]),
+        Row("time_ratio", lambda r: r["train_time_s"]["conv"] / r["train_time_s"]["mlp"], "{:.1f}×"),
+    ), detail=lambda c: f"M = {c['M']}, {_epochs(c)}"),
+    "cvae_digits": Report(
+        columns=(Row("M", lambda r: r[0], "{}"), Row("agreement", lambda r: 100 * r[1], "{:.1f} %"),
+                 Row("swap", lambda r: 100 * r[2], "{:.1f} %"), Row("neg_elbo", lambda r: r[3]),
+                 Row("kl", lambda r: r[4])),
+        table_rows=lambda r: list(zip(r["Ms"], r["agreement"], r["swap_follows_label"], r["neg_elbo"], r["kl"],
+                                      strict=True)),
+        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-M, {_epochs(c)}"),
+    "digit_classifier": Report(rows=(
+        Row("clf_accuracy", lambda r: 100 * r[1], "{:.2f} %"),
+    ), detail=lambda c: f"784-{c['clf_hidden']}-10, {c['clf_epochs']} ep"),
+    "learned_variance": Report(rows=(
+        *(Row(f"lv_{k}", _at("neg_elbo", k), "{:.3f}") for k in ("fixed", "learned", "scratch")),
+        Row("lv_corr", lambda r: r["corr"]["learned"], "{:.2f}"),
+        Row("lv_ratio", lambda r: r["median_ratio"]["learned"], "{:.2f}"),
+    ), data=_synthetic),
+}
+
+
+
+
+# ------------------------------------------------------------------------------------------------
+# the comparisons with the literature, and the list of runs
+
+#: the page that shows each experiment
+PAGES = {
+    "linear_vs_pca": "ch19_1_1_linear", "shallow_vs_pca": "ch19_1_1_linear",
+    "deep_vs_pca_surface": "ch19_1_2_deep", "seed_spread": "ch19_1_2_deep", "deep_vs_pca_mnist": "ch19_1_2_deep",
+    "sparse_sweep": "ch19_1_3_sparse", "denoising_table": "ch19_1_4_denoising", "score_field": "ch19_1_4_denoising",
+    "curve_denoiser": "ch19_1_4_denoising", "mae_pretrain": "ch19_1_5_masked", "linear_probe": "ch19_1_5_masked",
+    "fine_tune": "ch19_1_5_masked", "mask_ratio_sweep": "ch19_1_5_masked", "mnist_vae": "ch19_2_1_amortized",
+    "mnist_vae_2d": "ch19_2_1_amortized", "pytorch_examples_vae": "ch19_2_1_amortized",
+    "iwae_vs_vae": "ch19_2_vae", "gradient_variance": "ch19_2_2_reparam", "beta_sweep": "ch19_2_2_collapse",
+    "collapse_remedies": "ch19_2_2_collapse", "warmup_at_beta_one": "ch19_2_2_collapse",
+    "conv_vs_mlp": "ch19_2_2_variants", "cvae_digits": "ch19_2_2_variants", "digit_classifier": "ch19_2_2_variants",
+    "learned_variance": "ch19_2_2_variants",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One line of :func:`paper_table`: a quantity a paper reports (``source``, ``value``) and
+    ours, read from the full result of ``experiment`` by the row ``row`` of its report."""
+
+    key: str
+    source: str
+    value: str
+    experiment: str
+    row: str
+
+
+CLAIMS = (
+    Claim("hs_ae", HS, "3.00", "deep_vs_pca_mnist", "ae_test_M30"),
+    Claim("hs_pca", HS, "13.87", "deep_vs_pca_mnist", "pca_test_M30"),
+    Claim("hs_logistic", HS, "8.01", "deep_vs_pca_mnist", "logistic_pca_M30"),
+    Claim("bh_angle", "Baldi & Hornik (1989)", "0°", "linear_vs_pca", "max_angle"),
+    Claim("bh_gap", "Baldi & Hornik (1989)", "0 %", "linear_vs_pca", "rel_gap_test"),
+    Claim("ex_loss", "pytorch/examples `vae`", "≈ 105", "pytorch_examples_vae", "examples_loss"),
+    Claim("burda_vae", BURDA, "86.76", "iwae_vs_vae", "nll_vae"),
+    Claim("burda_iwae5", BURDA, "85.54", "iwae_vs_vae", "nll_iwae5"),
+    Claim("burda_iwae50", BURDA, "84.78", "iwae_vs_vae", "nll_iwae50"),
+    Claim("burda_passes", BURDA, "3,280", "iwae_vs_vae", "passes"),
+    Claim("mae_probe", "He et al. (2022)", "MAE ≫ random", "linear_probe", "probe_mae"),
+    Claim("mae_random", "He et al. (2022)", "–", "linear_probe", "probe_random"),
+    Claim("mae_raw", "–", "–", "linear_probe", "probe_raw"),
+    Claim("mae_ft", "He et al. (2022)", "84.9 % (ImageNet)", "fine_tune", "ft_mae"),
+    Claim("mae_scratch", "He et al. (2022)", "82.5 % (ImageNet)", "fine_tune", "ft_scratch"),
+)
+
+
+

@@ -1,0 +1,103 @@
+"""aebook.report: every experiment with a full run is shown on its page, beside its quick result
+and the papers' numbers; every number it shows is read from the committed result."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+from aebook import report as RP
+from aebook.experiments import registry as R
+from aebook.experiments import results as RS
+
+RUNNABLE = sorted(n for n, s in R.EXPERIMENTS.items() if s.has_full_run and not n.startswith("_"))
+
+
+def test_every_experiment_with_a_full_run_has_a_report_and_a_page():
+    assert sorted(RP.REPORTS) == RUNNABLE
+    assert sorted(RP.PAGES) == RUNNABLE
+    for lang in ("en", "ko"):
+        for page in set(RP.PAGES.values()):
+            assert (ROOT / "book" / lang / f"{page}.ipynb").exists(), f"{lang}/{page}"
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_every_number_a_report_shows_is_in_the_committed_result(name):
+    full = RS.load_full(name)
+    if full is None:
+        pytest.skip("no committed result (tests/test_results.py fails)")
+    rep = RP.REPORTS[name]
+    shown = [r for r in rep.rows if r.get is not None]
+    for r in shown:
+        assert r.value(full.result) != "–", f"{name}: row {r.key} reads nothing from the result"
+    if rep.table_rows is not None:
+        rows = rep.table_rows(full.result)
+        assert rows, f"{name}: the full table is empty"
+        for row in rows:
+            for c in rep.columns:
+                assert c.value(row) != "–", f"{name}: column {c.key} reads nothing"
+    for lang in ("en", "ko"):
+        text = RP.beside(name, None, lang)
+        assert full.provenance["device"] in text and full.provenance["commit"] in text
+
+
+def test_every_page_shows_the_full_results_of_its_experiments():
+    for lang in ("en", "ko"):
+        for name, page in RP.PAGES.items():
+            nb = nbformat.read(ROOT / "book" / lang / f"{page}.ipynb", as_version=4)
+            code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+            assert re.search(rf"(beside|full_table)\(\s*\"{name}\"", code), f"{lang}/{page} does not show {name}"
+
+
+def _fake(folder, name, result, config):
+    record = {"experiment": name, "mode": "full", "config_name": R.EXPERIMENTS[name].config, "config": config,
+              "result": result, "provenance": {"device": "CPU (test)", "commit": "abc1234567", "wall_time_s": 120.0,
+                                               "fit_time_s": 60.0, "date": "2026-12-01T00:00:00+00:00"}}
+    (folder / f"{name}.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+def _lines_well_formed(md: str):
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert table and len({line.count("|") - line.count("\\|") for line in table}) == 1, md
+
+
+def test_beside_puts_quick_full_and_paper_in_one_table(tmp_path):
+    config = RS.to_json(R.CONFIGS["full"]["deep_mnist"])
+    _fake(tmp_path, "deep_vs_pca_mnist", {"Ms": [2, 30], "pca_test_errors": [47.5, 13.9],
+                                          "ae_test_errors": [33.0, 4.2]}, config)
+    quick = {"Ms": (2, 30), "pca_test_errors": (45.0, 14.6), "ae_test_errors": (36.0, 16.8)}
+    en = RP.beside("deep_vs_pca_mnist", quick, "en", folder=tmp_path)
+    _lines_well_formed(en)
+    assert "| deep AE, M = 30 | 16.80 | 4.20 | 3.00 |" in en
+    assert "| logistic PCA, M = 30 | – | – | 8.01 |" in en
+    assert "MNIST-5k 4,000 / 1,000" in en and "Full-size run: MNIST 60,000 / 10,000" in en
+    assert "CPU (test)" in en and "2 min" in en and "abc1234567" in en
+    ko = RP.beside("deep_vs_pca_mnist", quick, "ko", folder=tmp_path)
+    assert "전체 규모 실행" in ko and "| 심층 AE, M = 30 | 16.80 | 4.20 | 3.00 |" in ko
+    missing = RP.beside("linear_vs_pca", None, "en", folder=tmp_path)
+    assert "No full-size result of `linear_vs_pca`" in missing
+
+
+def test_a_sweep_shows_its_full_table_in_the_pages_format(tmp_path):
+    config = RS.to_json(R.CONFIGS["full"]["dae_mnist"])
+    rows = [{"kind": "mask", "level": 0.25, "noisy": 22.3, "plain": 16.2, "dae": 14.4, "dae_clean": 15.6}]
+    _fake(tmp_path, "denoising_table", {"rows": rows}, config)
+    md = RP.beside("denoising_table", object(), "en", folder=tmp_path)
+    _lines_well_formed(md)
+    assert "| mask | 0.25 | 22.3 | 16.2 | 14.4 | 15.6 |" in md and "784-1000-500-250-32" in md
+
+
+def test_the_paper_table_and_the_run_list_render_without_results(tmp_path):
+    for lang in ("en", "ko"):
+        _lines_well_formed(RP.paper_table(lang, folder=tmp_path))
+        _lines_well_formed(RP.runs_table(lang, folder=tmp_path))
+    assert "86.76" in RP.paper_table("en", folder=tmp_path)
+
+
+def test_an_unknown_experiment_is_named_in_the_error():
+    with pytest.raises(ValueError, match="name must be an experiment with a report.*'deep_vs_pca'"):
+        RP.beside("deep_vs_pca")
