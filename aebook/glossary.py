@@ -1,10 +1,11 @@
 """The Korean-English glossary that every page follows.
 
 Each :class:`Term` gives the English term, the Korean term the Korean pages use, the
-section where it first appears and a one-line note in each language. The glossary page of
-the book renders :func:`markdown_table`; ``tests/test_glossary.py`` checks that Korean
-pages which gloss a term in parentheses ("잠재 변수(latent variable)") use the Korean term
-given here.
+section where it first appears, a one-line note in each language and the Korean variants to
+avoid. This list is the single source of the book's Korean terms: the glossary page renders
+:func:`markdown_table`, and ``tests/test_glossary.py`` checks that Korean pages which gloss a
+term in parentheses ("잠재 변수(latent variable)") use the Korean term given here, and that no
+``avoid`` variant appears in a Korean page, a Korean figure label or a Korean note here.
 """
 
 from __future__ import annotations
@@ -16,11 +17,21 @@ from .i18n import resolve_lang
 
 @dataclass(frozen=True)
 class Term:
+    """One glossary entry.
+
+    ``avoid`` lists Korean renderings of the same concept that the book does not use (other
+    translations, transliterations, spacings). A variant counts as used where it starts a word
+    (not preceded by a Hangul syllable) and ends one (followed by a non-Hangul character or a
+    particle); a variant written with its own gloss, "검증 데이터(validation set)", is the
+    glossary term of that gloss and is allowed.
+    """
+
     en: str
     ko: str
     section: str
     note_en: str = ""
     note_ko: str = ""
+    avoid: tuple[str, ...] = ()
 
 
 TERMS: list[Term] = [
@@ -57,6 +68,20 @@ TERMS: list[Term] = [
     Term("nonlinear latent-variable model", "비선형 잠재 변수 모델", "19",
          "p(x) = ∫ p(x|z,w) p(z) dz with p(x|z,w) given by a neural network",
          "p(x|z,w)를 신경망이 정하는 p(x) = ∫ p(x|z,w) p(z) dz 꼴의 모델입니다"),
+    Term("gradient", "기울기", "19", "the vector of partial derivatives that backpropagation computes; the score is that of a log density",
+         "역전파가 계산하는 편미분의 벡터입니다. 로그 밀도의 기울기가 스코어입니다", avoid=("그래디언트",)),
+    Term("seed", "시드", "19", "the number that fixes a random number generator, so a run can be repeated",
+         "난수 생성기의 출발점을 정하는 수로, 같은 실행을 되풀이할 수 있게 합니다", avoid=("씨앗", "시드 노트")),
+    Term("held-out set", "평가 데이터", "19",
+         "data kept out of training and used only to measure a model (a test set); hence held-out error",
+         "학습에 쓰지 않고 모델을 재는 데만 쓰는 데이터입니다. 평가 오차, 평가 이미지처럼 씁니다",
+         avoid=("검증 데이터", "검증 이미지", "검증 오차", "검증 손실", "검증 정확도", "검증 점", "검증 집합",
+                "검증 숫자", "검증 입력", "검증 예", "검증 ELBO", "검증 −ELBO", "테스트 데이터", "테스트 이미지",
+                "시험 데이터")),
+    Term("test suite", "테스트", "19", "the automated checks (pytest) that re-run the book's claims and figures",
+         "책의 주장과 그림을 다시 실행해 확인하는 자동 검사(pytest)입니다", avoid=("시험",)),
+    Term("et al.", "외", "19", "'and others' after the first author in a citation: He et al. (2022)",
+         "인용에서 첫 저자 뒤에 붙여 나머지 저자를 줄입니다. He 외(2022)처럼 씁니다", avoid=("et al.",)),
     # 19.1 deterministic autoencoders
     Term("latent space", "잠재 공간", "19.1", "the space in which the codes z live (dimension M)",
          "코드 z가 놓이는 M차원 공간입니다"),
@@ -78,6 +103,8 @@ TERMS: list[Term] = [
          "선형 유닛만 쓰는 오토인코더로, PCA 부분 공간을 찾습니다"),
     Term("hidden unit", "은닉 유닛", "19.1.1", "a unit of a layer between input and output",
          "입력층과 출력층 사이 층의 유닛입니다"),
+    Term("raw output", "원시 출력", "19.2.1", "a unit's output before its activation function (pre-activation)",
+         "활성화 함수를 거치기 전의 출력입니다", avoid=("날 출력", "원래 출력")),
     Term("activation function", "활성화 함수", "19.1.1", "the nonlinearity applied by a unit, e.g. the sigmoid",
          "유닛이 적용하는 비선형 함수로, 시그모이드가 한 예입니다"),
     Term("principal angle", "주각", "19.1.1",
@@ -90,20 +117,29 @@ TERMS: list[Term] = [
     Term("nonlinear PCA", "비선형 PCA", "19.1.2",
          "a deep autoencoder seen as PCA on a curved manifold; PCA is its linear special case",
          "곡면 위의 PCA로 본 심층 오토인코더이며, PCA는 그 선형 특수 경우입니다"),
+    Term("validation set", "검증 데이터", "19.1.2",
+         "held-out data used to choose between models or settings, unlike a held-out set that only measures",
+         "모델이나 설정을 고르는 데 쓰는, 학습에서 떼어 둔 데이터입니다. 재기만 하는 평가 데이터와 다릅니다"),
+    Term("standard deviation", "표준편차", "19.1.2", "σ, the square root of the variance",
+         "분산의 제곱근 σ입니다", avoid=("표준 편차",)),
+    Term("restricted Boltzmann machine", "제한 볼츠만 머신", "19.1.2",
+         "a two-layer stochastic network once used to pre-train deep autoencoders layer by layer; RBM",
+         "심층 오토인코더를 층마다 사전 학습하는 데 쓰이던 두 층짜리 확률적 신경망입니다. RBM",
+         avoid=("제한 볼츠만 기계",)),
     Term("manifold", "다양체", "19.1.2", "a curved low-dimensional surface in data space",
          "데이터 공간 속의 휘어진 저차원 곡면입니다"),
     Term("sparse autoencoder", "희소 오토인코더", "19.1.3", "an autoencoder whose code is pushed toward few nonzero values",
          "코드의 0이 아닌 값이 적어지도록 학습하는 오토인코더입니다"),
     Term("sparsity", "희소성", "19.1.3", "most entries are zero", "대부분의 값이 0인 성질입니다"),
-    Term("regularization", "정규화", "19.1.3", "a term added to the error to prefer simpler solutions",
+    Term("regularisation", "정규화", "19.1.3", "a term added to the error to prefer simpler solutions",
          "더 단순한 해를 선호하도록 오차에 더하는 항입니다. '규제'로 옮기기도 합니다"),
-    Term("regularization coefficient", "정규화 계수", "19.1.3", "λ, the weight of the regularizer in eq. (19.2)",
+    Term("regularisation coefficient", "정규화 계수", "19.1.3", "λ, the weight of the regulariser in eq. (19.2)",
          "식 (19.2)에서 정규화 항의 무게 λ입니다"),
-    Term("activation", "활성값", "19.1.3", "the output value z_k of a hidden unit; (19.2) penalizes these, not weights",
+    Term("activation", "활성값", "19.1.3", "the output value z_k of a hidden unit; (19.2) penalises these, not weights",
          "은닉 유닛의 출력값 z_k로, 식 (19.2)는 가중치가 아니라 이 값을 벌합니다"),
     Term("L1 penalty", "L1 페널티", "19.1.3", "λ Σ |z_k|; drives many activations exactly to zero",
          "λ Σ |z_k| 항으로, 많은 활성값을 정확히 0으로 만듭니다"),
-    Term("subgradient", "하방미분", "19.1.3", "a generalized gradient of |z| at 0; any value in [−1, 1]",
+    Term("subgradient", "하방미분", "19.1.3", "a generalised gradient of |z| at 0; any value in [−1, 1]",
          "0에서 |z|의 일반화된 기울기로, [−1, 1]의 어느 값이든 됩니다. '서브그래디언트'라고도 씁니다"),
     Term("weight decay", "가중치 감쇠", "19.1.3", "an L2 penalty on the weights; it shrinks weights, not activations",
          "가중치에 거는 L2 페널티로, 활성값이 아니라 가중치를 줄입니다"),
@@ -162,6 +198,11 @@ TERMS: list[Term] = [
     Term("variational autoencoder", "변분 오토인코더", "19",
          "a stochastic autoencoder that trains a latent-variable model by its ELBO (Kingma & Welling 2014); VAE",
          "증거 하한으로 잠재 변수 모델을 학습하는 확률적 오토인코더입니다(Kingma & Welling 2014). VAE라고도 씁니다"),
+    Term("data point", "데이터 점", "19.1.3", "one example x_n of a data set", "데이터 집합의 예 하나 x_n입니다",
+         avoid=("데이터 포인트",)),
+    Term("dashed line", "파선", "19.2", "a line of short dashes (matplotlib ls='--')",
+         "짧은 선분을 이어 그린 선입니다(matplotlib의 ls='--')"),
+    Term("dotted line", "점선", "19.2", "a line of dots (matplotlib ls=':')", "점을 이어 찍은 선입니다(matplotlib의 ls=':')"),
     Term("likelihood function", "가능도 함수", "19.2", "p(x|w) as a function of the parameters w",
          "매개변수 w의 함수로 본 p(x|w)입니다. '우도'라고도 씁니다"),
     Term("log-likelihood", "로그 가능도", "19.2", "ln p(x|w); intractable for a VAE", "ln p(x|w)로, VAE에서는 직접 계산할 수 없습니다"),
@@ -176,33 +217,39 @@ TERMS: list[Term] = [
          "KL(q‖p) ≥ 0이며 q = p일 때만 0입니다. 줄여서 KL 발산이라고 합니다"),
     Term("variational distribution", "변분 분포", "19.2", "the approximation q(z) to the posterior",
          "사후 분포를 근사하는 분포 q(z)입니다"),
-    Term("variational inference", "변분 추론", "19.2", "approximating a posterior by optimizing a bound over q",
+    Term("variational inference", "변분 추론", "19.2", "approximating a posterior by optimising a bound over q",
          "q에 대해 하한을 최적화해 사후 분포를 근사하는 방법입니다"),
     Term("bimodal", "쌍봉", "19.2", "a distribution with two separate peaks (modes)",
          "봉우리(최빈값)가 둘로 떨어져 있는 분포의 모양입니다"),
     Term("approximation gap", "근사 간극", "19.2.1",
          "the part of ln p(x) − ELBO left by the best q of the chosen family (Cremer et al. 2018)",
          "고른 분포족에서 가장 좋은 q를 써도 남는 ln p(x) − ELBO의 몫입니다(Cremer 외 2018)"),
-    Term("amortization gap", "분할 상환 간극", "19.2.1",
+    Term("amortisation gap", "분할 상환 간극", "19.2.1",
          "the extra gap because one encoder must serve every x (Cremer et al. 2018)",
          "하나의 인코더가 모든 x를 맡기 때문에 더 생기는 간극입니다(Cremer 외 2018)"),
     Term("Gauss–Hermite quadrature", "가우스-에르미트 구적법", "19.2.1",
          "a weighted sum at fixed nodes that computes a Gaussian expectation almost exactly",
          "정해진 점에서의 가중합으로 가우시안 기댓값을 거의 정확히 계산하는 방법입니다"),
-    Term("amortized inference", "분할 상환 추론", "19.2.1",
+    Term("amortised inference", "분할 상환 추론", "19.2.1",
          "one encoder network q(z|x,φ) replaces a separate q_n for every data point",
          "하나의 인코더 네트워크 q(z|x,φ)가 데이터마다 따로 두던 q_n을 대신합니다. '상각 추론'이라고도 씁니다"),
+    Term("multilayer perceptron", "다층 퍼셉트론", "19.2.1", "a fully connected feed-forward network; MLP",
+         "완전 연결 순방향 신경망으로, MLP라고 줄여 씁니다"),
+    Term("threshold", "문턱값", "19.2.1", "the cut-off of a test or criterion, e.g. Cov > 10⁻² for active units",
+         "검사나 판정 기준이 되는 경계값으로, 활성 유닛의 Cov > 10⁻²가 그 예입니다. '기준'이라고도 씁니다"),
     Term("encoder network", "인코더 네트워크", "19.2.1", "the network q(z|x,φ) of a VAE; also called inference network",
          "VAE의 q(z|x,φ) 신경망으로, 추론 네트워크라고도 부릅니다"),
     Term("diagonal Gaussian", "대각 가우시안", "19.2.1", "a normal distribution with diagonal covariance, eq. (19.13)",
          "공분산이 대각 행렬인 정규 분포로, 식 (19.13)입니다"),
     Term("EM algorithm", "EM 알고리즘", "19.2.1", "alternates an exact E step and an M step; a VAE updates both jointly",
          "정확한 E 단계와 M 단계를 번갈아 수행합니다. VAE는 둘을 함께 갱신합니다"),
-    Term("stochastic gradient descent", "확률적 경사 하강법", "19.2.1", "optimization with noisy minibatch gradients; SGD",
+    Term("stochastic gradient descent", "확률적 경사 하강법", "19.2.1", "optimisation with noisy minibatch gradients; SGD",
          "미니배치의 잡음 섞인 기울기로 최적화하는 방법(SGD)입니다"),
     Term("Monte Carlo estimate", "몬테카를로 추정", "19.2.2", "an average over samples standing in for an expectation, eq. (19.16)",
          "기댓값을 표본 평균으로 대신하는 추정으로, 식 (19.16)입니다"),
-    Term("reparameterization trick", "재매개변수화 기법", "19.2.2", "z = μ + σε with ε ~ N(0, I), so gradients reach μ and σ",
+    Term("optimiser", "옵티마이저", "19.2.2", "the update rule of training, e.g. SGD or Adam (torch.optim)",
+         "SGD나 Adam처럼 학습에서 파라미터를 갱신하는 규칙(torch.optim)입니다", avoid=("최적화기",)),
+    Term("reparameterisation trick", "재매개변수화 기법", "19.2.2", "z = μ + σε with ε ~ N(0, I), so gradients reach μ and σ",
          "ε ~ N(0, I)로 z = μ + σε라고 써서 기울기가 μ와 σ까지 전달되게 합니다"),
     Term("importance sampling", "중요도 샘플링", "19.2.2", "estimating p(x) with samples from q(z|x) reweighted by p/q",
          "q(z|x)의 표본에 p/q 가중치를 곱해 p(x)를 추정합니다"),
@@ -233,6 +280,11 @@ TERMS: list[Term] = [
          "a term with known mean subtracted to cut variance, e.g. a baseline subtracted from G in the "
          "score-function estimator",
          "평균을 아는 항을 빼서 분산을 줄이는 방법으로, 스코어 함수 추정량에서 G에서 빼는 기준값이 그 예입니다"),
+    Term("baseline", "기준값", "ex. 19.1",
+         "a reference value: the constant subtracted from G in the score-function estimator, or the mean-pixel "
+         "error a model must beat",
+         "비교의 기준이 되는 값으로, 스코어 함수 추정량에서 G에서 빼는 상수나 모델이 이겨야 할 평균 픽셀 오차가 "
+         "그 예입니다", avoid=("기준선",)),
     Term("heteroscedastic", "이분산", "19.2.2", "noise whose variance changes with the input or the latent",
          "입력이나 잠재 변수에 따라 분산이 달라지는 잡음입니다"),
     Term("Cholesky factor", "촐레스키 인자", "ex. 19.3",
@@ -245,7 +297,7 @@ TERMS: list[Term] = [
          "a test of whether samples come from a given distribution, by the largest gap between CDFs",
          "표본이 주어진 분포에서 왔는지를 누적 분포 함수의 가장 큰 차이로 검정합니다"),
     Term("standard error", "표준 오차", "19.2", "the standard deviation of an estimate, e.g. s/√n for a sample mean",
-         "추정값의 표준 편차로, 표본 평균이면 s/√n입니다"),
+         "추정값의 표준편차로, 표본 평균이면 s/√n입니다"),
     Term("entropy", "엔트로피", "ex. 19.5", "−E_q[ln q]; the ELBO is expected log joint plus entropy",
          "−E_q[ln q]로, ELBO는 결합 분포의 로그 기댓값에 엔트로피를 더한 값입니다"),
 ]

@@ -24,7 +24,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "epoch": {"en": "epoch", "ko": "에포크"},
     "loss": {"en": "loss", "ko": "손실"},
     "train": {"en": "train", "ko": "학습"},
-    "val": {"en": "held-out", "ko": "검증"},
+    "val": {"en": "held-out", "ko": "평가"},
     "history.title": {"en": "Training history", "ko": "학습 기록"},
     "input": {"en": "input", "ko": "입력"},
     "output": {"en": "output", "ko": "출력"},

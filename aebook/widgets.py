@@ -46,18 +46,18 @@ MAX_IMAGES = 10
 
 register_strings({
     "widget.recon.title": {"en": "Held-out MNIST-5k digits: PCA vs deep autoencoder",
-                           "ko": "MNIST-5k 검증 숫자: PCA와 심층 오토인코더"},
+                           "ko": "MNIST-5k 평가 숫자: PCA와 심층 오토인코더"},
     "widget.recon.slider": {"en": "code size M", "ko": "코드 크기 M"},
     "widget.recon.original": {"en": "original", "ko": "원본"},
     "widget.recon.pca": {"en": "PCA, M = {M}\nerror {e:.1f}", "ko": "PCA, M = {M}\n오차 {e:.1f}"},
     "widget.recon.ae": {"en": "deep AE, M = {M}\nerror {e:.1f}",
                         "ko": "심층 AE, M = {M}\n오차 {e:.1f}"},
     "widget.noise.title": {"en": "Denoising held-out MNIST-5k digits: {kind}",
-                           "ko": "MNIST-5k 검증 숫자의 잡음 제거: {kind}"},
+                           "ko": "MNIST-5k 평가 숫자의 잡음 제거: {kind}"},
     "widget.noise.mask": {"en": "masking noise ν", "ko": "마스킹 잡음 ν"},
     "widget.noise.gaussian": {"en": "Gaussian noise σ", "ko": "가우시안 잡음 σ"},
     "widget.noise.note": {"en": "error: held-out squared error per image against the clean digit",
-                          "ko": "오차: 깨끗한 숫자에 대한 검증 이미지당 제곱 오차"},
+                          "ko": "오차: 깨끗한 숫자에 대한 평가 이미지당 제곱 오차"},
     "widget.beta.title": {"en": "VAEs trained with KL weight β on MNIST-5k",
                           "ko": "KL 가중치 β로 학습한 MNIST-5k의 VAE"},
     "widget.beta.slider": {"en": "β", "ko": "β"},
@@ -65,14 +65,14 @@ register_strings({
                           "ko": "β = {b:g}: 재구성\nKL {k:.1f}, 활성 {a}"},
     "widget.beta.sample": {"en": "β = {b:g}:\nz ~ p(z)", "ko": "β = {b:g}:\nz ~ p(z)"},
     "widget.beta.note": {"en": "KL: held-out nats per image; active: units with Cov(E_q[z_j]) > 0.01",
-                         "ko": "KL: 검증 이미지당 nat; 활성: Cov(E_q[z_j]) > 0.01인 유닛"},
+                         "ko": "KL: 평가 이미지당 nat; 활성: Cov(E_q[z_j]) > 0.01인 유닛"},
     "widget.latent.title": {"en": "The decoder of a conditional VAE (M = 2): class y and z = (z1, z2)",
                             "ko": "조건부 VAE (M = 2)의 디코더: 클래스 y와 z = (z1, z2)"},
     "widget.latent.row": {"en": "y = {d}", "ko": "y = {d}"},
     "widget.latent.note": {"en": "columns: z1 from −2 to 2, with z2 = {z2:g}",
                            "ko": "열: z1을 −2에서 2까지, z2 = {z2:g}"},
     "widget.recon.note": {"en": "error: held-out squared error per image (1000 images)",
-                          "ko": "오차: 검증 이미지 1000장의 이미지당 제곱 오차"},
+                          "ko": "오차: 평가 이미지 1000장의 이미지당 제곱 오차"},
 })
 
 

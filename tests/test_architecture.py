@@ -20,8 +20,8 @@ LAYERS = [
     {"aebook.layers", "aebook.losses", "aebook.models", "aebook.pca", "aebook.mae", "aebook.vae", "aebook.arc",
      "aebook.metrics", "aebook.score", "aebook.equations"},
     {"aebook.train"},
-    {"aebook.experiments"},
-    {"aebook.figures", "aebook.widgets", "aebook.sphinxext"},
+    {"aebook.experiments", "aebook.worked"},
+    {"aebook.figures", "aebook.widgets", "aebook.sphinxext", "aebook.sphinx_ko_search", "aebook.report"},
     {"aebook", "aebook.__main__"},
 ]
 MAX_LINES = 500

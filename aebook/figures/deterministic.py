@@ -41,14 +41,14 @@ register_strings({
     "det.fig3.title": {"en": "A deep autoencoder with M = 2 on a curved surface in 3-D",
                        "ko": "3차원 곡면 위의 심층 오토인코더 (M = 2)"},
     "det.fig3.errors": {"en": "held-out error: AE {ae:.4f}, PCA {pca:.4f}",
-                        "ko": "검증 오차: 오토인코더 {ae:.4f}, PCA {pca:.4f}"},
+                        "ko": "평가 오차: 오토인코더 {ae:.4f}, PCA {pca:.4f}"},
     "det.original": {"en": "original", "ko": "원본"},
     "det.pca_m": {"en": "PCA, M = {M}", "ko": "PCA, M = {M}"},
     "det.ae_m": {"en": "deep AE, M = {M}", "ko": "심층 AE, M = {M}"},
     "det.recon.title": {"en": "Held-out MNIST-5k digits: PCA vs deep autoencoder",
-                        "ko": "MNIST-5k 검증 숫자: PCA와 심층 오토인코더"},
+                        "ko": "MNIST-5k 평가 숫자: PCA와 심층 오토인코더"},
     "det.latent.title": {"en": "2-D codes of held-out MNIST-5k digits",
-                         "ko": "MNIST-5k 검증 숫자의 2차원 코드"},
+                         "ko": "MNIST-5k 평가 숫자의 2차원 코드"},
     "det.latent.pca": {"en": "PCA (M = 2), error {e:.1f}", "ko": "PCA (M = 2), 오차 {e:.1f}"},
     "det.latent.ae": {"en": "deep AE (M = 2), error {e:.1f}", "ko": "심층 AE (M = 2), 오차 {e:.1f}"},
     "det.digit": {"en": "digit", "ko": "숫자"},
@@ -254,7 +254,7 @@ def fig19_3(lang: str | None = None, mode: str | None = None):
 # a trained model: data checked; measured spread across kernels 0.19 (python3 tools/make.py spread)
 @register("det.mnist-recon", page="ch19_1_2_deep", check="data", data_tol=0.4,
           title={"en": "PCA and deep-autoencoder reconstructions of held-out MNIST-5k digits",
-                 "ko": "MNIST-5k 검증 숫자의 PCA 재구성과 심층 오토인코더 재구성"})
+                 "ko": "MNIST-5k 평가 숫자의 PCA 재구성과 심층 오토인코더 재구성"})
 def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
     """Held-out digits 0..9 (the first of each in the test set), and their reconstructions by
     PCA and by the deep AE of :func:`aebook.experiments.deep_vs_pca_mnist` at each M."""
@@ -275,7 +275,7 @@ def fig_mnist_recon(lang: str | None = None, mode: str | None = None):
 # a trained model: data checked; measured spread across kernels 0.28 (python3 tools/make.py spread)
 @register("det.mnist-latent", page="ch19_1_2_deep", check="data", data_tol=0.6,
           title={"en": "2-D codes of held-out MNIST-5k digits: PCA vs deep autoencoder",
-                 "ko": "MNIST-5k 검증 숫자의 2차원 코드: PCA와 심층 오토인코더"})
+                 "ko": "MNIST-5k 평가 숫자의 2차원 코드: PCA와 심층 오토인코더"})
 def fig_mnist_latent(lang: str | None = None, mode: str | None = None):
     """The 1000 held-out MNIST-5k digits mapped to 2-D by PCA (left) and by the deep AE with
     M = 2 of :func:`aebook.experiments.deep_vs_pca_mnist` (right), coloured by digit."""

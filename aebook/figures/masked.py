@@ -31,7 +31,7 @@ register_strings({
                    "ko": "목표: 제거된 패치 {M}개에만\n손실을 계산"},
     "mae.pred": {"en": "prediction", "ko": "예측"},
     "mae.fig6.title": {"en": "Held-out MNIST-5k digits: masked | MAE reconstruction | original",
-                       "ko": "MNIST-5k 검증 숫자: 마스킹 | MAE 재구성 | 원본"},
+                       "ko": "MNIST-5k 평가 숫자: 마스킹 | MAE 재구성 | 원본"},
     "mae.masked": {"en": "masked {p:.0f}%", "ko": "{p:.0f}% 마스킹"},
     "mae.recon": {"en": "reconstruction", "ko": "재구성"},
     "mae.original": {"en": "original", "ko": "원본"},
@@ -43,10 +43,10 @@ register_strings({
     "mae.err_75": {"en": "error on removed patches, at r = 0.75",
                    "ko": "제거된 패치의 오차 (r = 0.75에서)"},
     "mae.err": {"en": "held-out error per value (normalised pixels)",
-                "ko": "값당 검증 오차 (정규화된 픽셀)"},
-    "mae.acc": {"en": "held-out accuracy", "ko": "검증 정확도"},
+                "ko": "값당 평가 오차 (정규화된 픽셀)"},
+    "mae.acc": {"en": "held-out accuracy", "ko": "평가 정확도"},
     "mae.probe_line": {"en": "MAE encoder, linear probe", "ko": "MAE 인코더, 선형 프로빙"},
-    "mae.raw": {"en": "raw pixels", "ko": "원래 픽셀"},
+    "mae.raw": {"en": "raw pixels", "ko": "원본 픽셀"},
     "mae.random": {"en": "random encoder", "ko": "무작위 인코더"},
     "mae.digits": {"en": "8×8 digits", "ko": "8×8 숫자"},
     "mae.mnist": {"en": "MNIST", "ko": "MNIST"},
@@ -148,7 +148,7 @@ def fig19_5(lang: str | None = None, mode: str | None = None):
 @register("19.6", page="ch19_1_5_masked", check="data", data_tol=0.001,
           title={"en": "Our MAE's reconstructions of held-out digits at 75% and 80% masking: "
                        "masked, reconstruction, original",
-                 "ko": "우리 MAE가 75%와 80% 마스킹에서 재구성한 검증 숫자: 마스킹, 재구성, 원본"})
+                 "ko": "우리 MAE가 75%와 80% 마스킹에서 재구성한 평가 숫자: 마스킹, 재구성, 원본"})
 def fig19_6(lang: str | None = None, mode: str | None = None):
     """Held-out digits under a fixed random mask at r = 0.75 and 0.8, the trained MAE's
     prediction pasted into the removed patches, and the original."""

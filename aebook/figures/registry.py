@@ -316,7 +316,8 @@ def index_markdown(lang: str | None = None) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in index_rows(lang):
         label = r["id"] if REGISTRY[r["id"]].in_book else f"({r['id']})"
-        lines.append(f"| {label} | {r['title']} | [{r['page']}]({r['page']}.ipynb) | `{r['function']}` | "
+        title = r["title"].replace("|", "\\|")  # a "|" in a title (p(x | w)) would split the cell
+        lines.append(f"| {label} | {title} | [{r['page']}]({r['page']}.ipynb) | `{r['function']}` | "
                      f"`{r['baseline']}` |")
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ register_strings({
     "reg.fig4.title": {"en": "A denoising autoencoder learns vectors back to the data manifold",
                        "ko": "잡음 제거 오토인코더는 데이터 다양체로 돌아가는 벡터를 학습합니다"},
     "reg.fig4.left": {"en": r"held-out points: $\tilde{\mathbf{x}}$ and $r(\tilde{\mathbf{x}})$",
-                      "ko": r"검증 점: $\tilde{\mathbf{x}}$와 $r(\tilde{\mathbf{x}})$"},
+                      "ko": r"평가 점: $\tilde{\mathbf{x}}$와 $r(\tilde{\mathbf{x}})$"},
     "reg.fig4.right": {"en": r"the field $r(\mathbf{x}) - \mathbf{x}$ on a grid (half length)",
                        "ko": r"격자 위의 벡터장 $r(\mathbf{x}) - \mathbf{x}$ (길이 절반)"},
     "reg.curve": {"en": "data manifold (curve)", "ko": "데이터 다양체(곡선)"},
@@ -36,20 +36,20 @@ register_strings({
                          "ko": "희소성과 재구성 오차"},
     "reg.lambda": {"en": r"$\lambda$ (0 = no penalty)", "ko": r"$\lambda$ (0 = 페널티 없음)"},
     "reg.zero_frac": {"en": "fraction of zero activations", "ko": "0인 활성값의 비율"},
-    "reg.test_error": {"en": "held-out error per image", "ko": "이미지당 검증 오차"},
+    "reg.test_error": {"en": "held-out error per image", "ko": "이미지당 평가 오차"},
     "reg.l1": {"en": r"L1 on activations, $\lambda\,\Sigma_k |z_k|$",
                "ko": r"활성값 L1, $\lambda\,\Sigma_k |z_k|$"},
     "reg.l2": {"en": r"L2 on weights, $\alpha\,\Sigma\,\|W\|^2$",
                "ko": r"가중치 L2, $\alpha\,\Sigma\,\|W\|^2$"},
     "reg.codes.title": {"en": "Codes of 40 held-out digits ({K} ReLU units, overcomplete)",
-                        "ko": "검증 숫자 40개의 코드 (ReLU 유닛 {K}개, 과잉완전)"},
+                        "ko": "평가 숫자 40개의 코드 (ReLU 유닛 {K}개, 과잉완전)"},
     "reg.codes.panel": {"en": "{name}: {z:.0%} zeros, {a:.0f} active units per digit",
                         "ko": "{name}: 0 비율 {z:.0%}, 숫자당 활성 유닛 {a:.0f}개"},
     "reg.none": {"en": "no penalty", "ko": "페널티 없음"},
     "reg.units": {"en": "hidden unit k", "ko": "은닉 유닛 k"},
     "reg.inputs": {"en": "input n", "ko": "입력 n"},
     "reg.grid.title": {"en": "Held-out MNIST-5k digits: corrupted inputs and the DAE's outputs",
-                       "ko": "MNIST-5k 검증 숫자: 손상된 입력과 DAE의 출력"},
+                       "ko": "MNIST-5k 평가 숫자: 손상된 입력과 DAE의 출력"},
     "reg.clean": {"en": "clean x", "ko": "원본 x"},
     "reg.input_mask": {"en": "input, ν = {v:g}", "ko": "입력, ν = {v:g}"},
     "reg.input_gauss": {"en": "input, σ = {v:g}", "ko": "입력, σ = {v:g}"},
@@ -184,7 +184,7 @@ def fig_sparse_lambda(lang: str | None = None, mode: str | None = None):
 @register("sparse.codes", page="ch19_1_3_sparse", check="data", data_tol=0.01,
           title={"en": "Hidden codes of held-out digits without a penalty and with the L1 "
                        "activation penalty",
-                 "ko": "검증 숫자의 은닉 코드: 페널티 없음과 활성값 L1 페널티"})
+                 "ko": "평가 숫자의 은닉 코드: 페널티 없음과 활성값 L1 페널티"})
 def fig_sparse_codes(lang: str | None = None, mode: str | None = None):
     """The codes ``z`` (rows: 40 held-out inputs; columns: hidden units, each model's sorted by
     how often they fire on the held-out set) of the unpenalised model and of the model with the second
@@ -244,7 +244,7 @@ def denoising_rows(res, x: torch.Tensor, kinds, lang: str, plain: bool = False, 
 @register("denoise.grid", page="ch19_1_4_denoising", check="data", data_tol=0.2,
           title={"en": "Corrupted held-out digits and the outputs of denoising autoencoders, "
                        "for masking noise ν and Gaussian noise σ",
-                 "ko": "손상된 검증 숫자와 잡음 제거 오토인코더의 출력 (마스킹 잡음 ν, 가우시안 잡음 σ)"})
+                 "ko": "손상된 평가 숫자와 잡음 제거 오토인코더의 출력 (마스킹 잡음 ν, 가우시안 잡음 σ)"})
 def fig_denoise_grid(lang: str | None = None, mode: str | None = None):
     """Clean held-out digits 0-7, then for every corruption of
     :func:`aebook.experiments.denoising_table` the corrupted input and the output of the DAE

@@ -55,13 +55,13 @@ register_strings({
     "vae.mle": {"en": "maximum likelihood", "ko": "최대 가능도"},
     "vae.mnist.title": {"en": "A VAE on MNIST-5k (M = {M}): held-out digits, their reconstructions, "
                               "and new digits from the prior",
-                        "ko": "MNIST-5k의 VAE (M = {M}): 검증 숫자, 재구성, 사전 분포에서 만든 새 숫자"},
-    "vae.original": {"en": "held-out", "ko": "검증 숫자"},
+                        "ko": "MNIST-5k의 VAE (M = {M}): 평가 숫자, 재구성, 사전 분포에서 만든 새 숫자"},
+    "vae.original": {"en": "held-out", "ko": "평가 숫자"},
     "vae.recon": {"en": "reconstruction\n(decoder mean at μ(x))", "ko": "재구성\n(μ(x)에서 디코더 평균)"},
     "vae.samples": {"en": "z ~ p(z),\ndecoder mean", "ko": "z ~ p(z),\n디코더 평균"},
     "vae.latent.title": {"en": "A VAE with a 2-D latent space, trained on MNIST-5k",
                          "ko": "2차원 잠재 공간을 가진 VAE (MNIST-5k로 학습)"},
-    "vae.latent.a": {"en": "(a) encoder means μ(x) of held-out digits", "ko": "(a) 검증 숫자의 인코더 평균 μ(x)"},
+    "vae.latent.a": {"en": "(a) encoder means μ(x) of held-out digits", "ko": "(a) 평가 숫자의 인코더 평균 μ(x)"},
     "vae.latent.b": {"en": "(b) decoder means on a grid of z (prior quantiles)",
                      "ko": "(b) z 격자에서의 디코더 평균 (사전 분포의 분위수)"},
 })
@@ -260,7 +260,7 @@ def fig19_9(lang: str | None = None, mode: str | None = None):
 @register("vae.mnist", page="ch19_2_1_amortized", check="data", data_tol=0.05,
           title={"en": "A VAE on MNIST-5k: reconstructions of held-out digits and new digits "
                        "decoded from prior samples",
-                 "ko": "MNIST-5k의 VAE: 검증 숫자의 재구성과 사전 분포 표본에서 디코딩한 새 숫자"})
+                 "ko": "MNIST-5k의 VAE: 평가 숫자의 재구성과 사전 분포 표본에서 디코딩한 새 숫자"})
 def fig_vae_mnist(lang: str | None = None, mode: str | None = None):
     """Held-out digits 0..9, the decoder's mean at the encoder's mean, and 2 × 10 decoded
     samples z ~ N(0, I) of the VAE of :func:`aebook.experiments.mnist_vae`."""
@@ -284,7 +284,7 @@ def fig_vae_mnist(lang: str | None = None, mode: str | None = None):
 @register("vae.latent", page="ch19_2_1_amortized", check="data", data_tol=0.05,
           title={"en": "The 2-D latent space of a VAE trained on MNIST-5k: encoder means of "
                        "held-out digits, and decoded grid points",
-                 "ko": "MNIST-5k로 학습한 VAE의 2차원 잠재 공간: 검증 숫자의 인코더 평균과 격자점 디코딩"})
+                 "ko": "MNIST-5k로 학습한 VAE의 2차원 잠재 공간: 평가 숫자의 인코더 평균과 격자점 디코딩"})
 def fig_vae_latent(lang: str | None = None, mode: str | None = None):
     """(a) μ(x) of the 1000 held-out digits, coloured by label; (b) the decoder's mean at a
     15 × 15 grid of z placed at the prior's quantiles 0.03 ... 0.97 (as in Kingma & Welling

@@ -23,7 +23,7 @@ register_strings({
     "var.decoder": {"en": "decoder", "ko": "디코더"},
     "var.sample": {"en": "sample", "ko": "표본 추출"},
     "var.forward": {"en": "forward pass", "ko": "순전파"},
-    "var.backward": {"en": "gradient (autograd)", "ko": "그래디언트 (autograd)"},
+    "var.backward": {"en": "gradient (autograd)", "ko": "기울기 (autograd)"},
     "var.blocked": {"en": "no path: autograd returns None", "ko": "경로 없음: autograd가 None을 돌려줌"},
     "var.norms": {"en": "measured on 64 MNIST-5k digits: encoder {e}, decoder {d:.1f}",
                   "ko": "MNIST-5k 숫자 64개에서 잰 값: 인코더 {e}, 디코더 {d:.1f}"},
@@ -31,18 +31,18 @@ register_strings({
     "var.kl_note": {"en": "(the KL term, in closed form, still reaches μ, σ)",
                     "ko": "(닫힌 형태의 KL 항은 여전히 μ, σ에 닿음)"},
     "var.gradvar.title": {"en": "Two unbiased estimators of the encoder gradient, very different variances",
-                          "ko": "인코더 그래디언트의 두 불편 추정량, 매우 다른 분산"},
+                          "ko": "인코더 기울기의 두 불편 추정량, 매우 다른 분산"},
     "var.gradvar.a": {"en": "(a) total variance against samples L", "ko": "(a) 표본 수 L에 따른 전체 분산"},
-    "var.gradvar.b": {"en": "(b) variance ratio to reparameterization", "ko": "(b) 재매개변수화 대비 분산 비"},
-    "var.reparam": {"en": "reparameterization", "ko": "재매개변수화"},
+    "var.gradvar.b": {"en": "(b) variance ratio to reparameterisation", "ko": "(b) 재매개변수화 대비 분산 비"},
+    "var.reparam": {"en": "reparameterisation", "ko": "재매개변수화"},
     "var.score": {"en": "score function (REINFORCE)", "ko": "스코어 함수 (REINFORCE)"},
-    "var.baseline": {"en": "score function + mean baseline", "ko": "스코어 함수 + 평균 기준선"},
+    "var.baseline": {"en": "score function + mean baseline", "ko": "스코어 함수 + 평균 기준값"},
     "var.L": {"en": "samples per estimate L", "ko": "추정당 표본 수 L"},
     "var.var": {"en": "variance (sum over parameters)", "ko": "분산 (매개변수 합)"},
-    "var.ratio": {"en": "variance ÷ reparameterization's", "ko": "분산 ÷ 재매개변수화의 분산"},
+    "var.ratio": {"en": "variance ÷ reparameterisation's", "ko": "분산 ÷ 재매개변수화의 분산"},
     "var.beta.title": {"en": "β trades reconstruction for KL; a large β collapses every latent unit",
                        "ko": "β는 재구성과 KL을 맞바꾸고, 큰 β는 잠재 유닛을 모두 붕괴시킵니다"},
-    "var.beta.a": {"en": "(a) held-out terms of the ELBO", "ko": "(a) 검증 데이터의 ELBO 항"},
+    "var.beta.a": {"en": "(a) held-out terms of the ELBO", "ko": "(a) 평가 데이터의 ELBO 항"},
     "var.beta.b": {"en": "(b) active units (of {M})", "ko": "(b) 활성 유닛 ({M}개 중)"},
     "var.beta.c": {"en": "(c) KL per unit at β = {b:g}", "ko": "(c) β = {b:g}에서 유닛별 KL"},
     "var.neg_recon": {"en": "−E_q ln p(x|z)", "ko": "−E_q ln p(x|z)"},
@@ -62,8 +62,8 @@ register_strings({
                       "ko": "MNIST-5k로 학습한 분류기가 표본 {n}개 중 {a:.1%}에서 요청한 숫자와 "
                             "일치 (M = {M})"},
     "var.conv.title": {"en": "Held-out digits and their reconstructions: MLP VAE and convolutional VAE",
-                       "ko": "검증 숫자와 재구성: MLP VAE와 합성곱 VAE"},
-    "var.conv.orig": {"en": "held-out", "ko": "검증 숫자"},
+                       "ko": "평가 숫자와 재구성: MLP VAE와 합성곱 VAE"},
+    "var.conv.orig": {"en": "held-out", "ko": "평가 숫자"},
     "var.conv.mlp": {"en": "MLP VAE\n−ELBO {v:.1f}", "ko": "MLP VAE\n−ELBO {v:.1f}"},
     "var.conv.conv": {"en": "conv VAE\n−ELBO {v:.1f}", "ko": "합성곱 VAE\n−ELBO {v:.1f}"},
     "var.trav.title": {"en": "Latent traversals of an MNIST-5k VAE (M = {M}): one coordinate of μ(x) "
@@ -80,7 +80,7 @@ register_strings({
     "var.true_s": {"en": "true s(z)", "ko": "실제 s(z)"},
     "var.learned": {"en": "learned, warm-started (corr. {c:.2f})", "ko": "학습, 웜 스타트 (상관 {c:.2f})"},
     "var.scratch": {"en": "learned from the start (corr. {c:.2f})", "ko": "처음부터 학습 (상관 {c:.2f})"},
-    "var.z": {"en": "true latent z of the held-out point", "ko": "검증 점의 실제 잠재 변수 z"},
+    "var.z": {"en": "true latent z of the held-out point", "ko": "평가 점의 실제 잠재 변수 z"},
     "var.sigma": {"en": "σ", "ko": "σ"},
 })
 
@@ -164,7 +164,7 @@ def _graph(reparameterize: bool, lang, mode):
 
 @register("19.10", page="ch19_2_2_reparam",
           title={"en": "Sampling z directly: the gradient of the Monte Carlo term cannot reach the encoder",
-                 "ko": "z를 직접 표본 추출하면: 몬테카를로 항의 그래디언트가 인코더에 닿지 못함"})
+                 "ko": "z를 직접 표본 추출하면: 몬테카를로 항의 기울기가 인코더에 닿지 못함"})
 def fig19_10(lang: str | None = None, mode: str | None = None):
     """The computation graph of the sampled first term of (19.14) with z drawn by ``sample``;
     the encoder's gradient norm printed underneath is what :func:`aebook.vae.gradient_flow`
@@ -173,7 +173,7 @@ def fig19_10(lang: str | None = None, mode: str | None = None):
 
 
 @register("19.11", page="ch19_2_2_reparam",
-          title={"en": "The reparameterization trick: z = μ + σ ⊙ ε lets the error signal reach the encoder",
+          title={"en": "The reparameterisation trick: z = μ + σ ⊙ ε lets the error signal reach the encoder",
                  "ko": "재매개변수화 기법: z = μ + σ ⊙ ε로 오차 신호가 인코더에 닿음"})
 def fig19_11(lang: str | None = None, mode: str | None = None):
     """The same graph with z = μ + σ ⊙ ε (``rsample``), and the measured gradient norms."""
@@ -181,7 +181,7 @@ def fig19_11(lang: str | None = None, mode: str | None = None):
 
 
 @register("var.gradvar", page="ch19_2_2_reparam",
-          title={"en": "Variance of the reparameterized and score-function gradient estimators",
+          title={"en": "Variance of the reparameterised and score-function gradient estimators",
                  "ko": "재매개변수화 추정량과 스코어 함수 추정량의 분산"})
 def fig_gradvar(lang: str | None = None, mode: str | None = None):
     """:func:`aebook.experiments.gradient_variance`: total variance against L (log-log) and the
@@ -221,7 +221,7 @@ def fig_gradvar(lang: str | None = None, mode: str | None = None):
 
 
 # a trained model: data checked; measured spread across kernels 0.0028 (python3 tools/make.py spread)
-@register("var.beta", page="ch19_2_2_reparam", check="data", data_tol=0.01,
+@register("var.beta", page="ch19_2_2_collapse", check="data", data_tol=0.01,
           title={"en": "The β curve on MNIST-5k, and posterior collapse with its remedies",
                  "ko": "MNIST-5k의 β 곡선, 그리고 사후 붕괴와 그 처방"})
 def fig_beta(lang: str | None = None, mode: str | None = None):
@@ -270,7 +270,7 @@ def fig_beta(lang: str | None = None, mode: str | None = None):
 
 
 # a trained model: data checked; measured spread across kernels 0.011 (python3 tools/make.py spread)
-@register("var.cvae", page="ch19_2_2_reparam", check="data", data_tol=0.05,
+@register("var.cvae", page="ch19_2_2_variants", check="data", data_tol=0.05,
           title={"en": "A conditional VAE asked for each digit 0-9",
                  "ko": "숫자 0-9를 하나씩 요청받은 조건부 VAE"})
 def fig_cvae(lang: str | None = None, mode: str | None = None):
@@ -291,7 +291,7 @@ def fig_cvae(lang: str | None = None, mode: str | None = None):
 
 
 # a trained model: data checked; measured spread across kernels 0.0065 (python3 tools/make.py spread)
-@register("var.conv", page="ch19_2_2_reparam", check="data", data_tol=0.02,
+@register("var.conv", page="ch19_2_2_variants", check="data", data_tol=0.02,
           title={"en": "Reconstructions by an MLP VAE and a convolutional VAE",
                  "ko": "MLP VAE와 합성곱 VAE의 재구성"})
 def fig_conv(lang: str | None = None, mode: str | None = None):
@@ -312,7 +312,7 @@ def fig_conv(lang: str | None = None, mode: str | None = None):
 
 
 # a trained model: data checked; measured spread across kernels 0.0056 (python3 tools/make.py spread)
-@register("var.traverse", page="ch19_2_2_reparam", check="data", data_tol=0.02,
+@register("var.traverse", page="ch19_2_2_collapse", check="data", data_tol=0.02,
           title={"en": "Latent traversals of an MNIST-5k VAE along its most informative units",
                  "ko": "MNIST-5k VAE의 가장 정보가 많은 유닛을 따라간 잠재 순회"})
 def fig_traverse(lang: str | None = None, mode: str | None = None):
@@ -336,7 +336,7 @@ def fig_traverse(lang: str | None = None, mode: str | None = None):
 
 
 # a trained model: data checked; measured spread across kernels 0.026 (python3 tools/make.py spread)
-@register("var.variance", page="ch19_2_2_reparam", check="data", data_tol=0.1,
+@register("var.variance", page="ch19_2_2_variants", check="data", data_tol=0.1,
           title={"en": "A decoder that outputs a variance, on heteroscedastic 2-D data",
                  "ko": "분산을 출력하는 디코더: 이분산 2차원 데이터"})
 def fig_variance(lang: str | None = None, mode: str | None = None):
