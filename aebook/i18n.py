@@ -18,7 +18,7 @@ from collections.abc import Mapping
 LANGS = ("ko", "en")
 _current = "en"
 
-# key -> {"en": ..., "ko": ...}. Keys are dotted: "<area>.<what>". Later issues add entries.
+# key -> {"en": ..., "ko": ...}. Keys are dotted: "<area>.<what>"; modules add their own with register_strings().
 STRINGS: dict[str, dict[str, str]] = {
     # generic axes and legends
     "epoch": {"en": "epoch", "ko": "에포크"},
@@ -96,7 +96,7 @@ def t(key: str, lang: str | None = None, **fmt: object) -> str:
 
 
 def register_strings(table: Mapping[str, Mapping[str, str]]) -> None:
-    """Add label keys (each must give both languages). Used by figure modules of later sections."""
+    """Add label keys (each must give both languages). Used by the figure and report modules."""
     for key, texts in table.items():
         missing = [lang for lang in LANGS if lang not in texts]
         if missing:

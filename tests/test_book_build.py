@@ -63,7 +63,7 @@ def test_math_is_typeset_by_a_local_mathjax(html):
         assert (html / lang / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
-# --- page features of aebook/sphinxext.py (issue 16) --------------------------------------
+# --- page features of aebook/sphinxext.py --------------------------------------------------
 
 
 def _built_pages(html, lang):

@@ -1,6 +1,6 @@
 """Korean and English pages are twins: same files, same code, same display equations.
 
-DESIGN.md, principle 3: the only allowed code difference is the language token of the
+The only allowed code difference is the language token of the
 setup call in the first code cell (``aebook.setup("ko")`` vs ``aebook.setup("en")``).
 """
 
