@@ -288,7 +288,7 @@ def fig_vae_mnist(lang: str | None = None, mode: str | None = None):
 def fig_vae_latent(lang: str | None = None, mode: str | None = None):
     """(a) μ(x) of the 1000 held-out digits, coloured by label; (b) the decoder's mean at a
     15 × 15 grid of z placed at the prior's quantiles 0.03 ... 0.97 (as in Kingma & Welling
-    2013, Fig. 4), for the M = 2 VAE of :func:`aebook.experiments.mnist_vae_2d`."""
+    2014, Fig. 4), for the M = 2 VAE of :func:`aebook.experiments.mnist_vae_2d`."""
     from ..experiments import mnist_data, mnist_vae_2d
 
     lang = resolve_lang(lang)
