@@ -8,7 +8,10 @@
     python -m aebook equations                   # (19.1)-(19.25) and the code of each
     python -m aebook run --list                  # the experiments with a full configuration
     python -m aebook run deep_vs_pca_mnist --mode full   # one, headless, resumable
-    python -m aebook run --all --mode full       # all of them, one after the other
+    python -m aebook run --all --mode full --jobs 2        # all of them, two processes at a time
+    python -m aebook run --all --executor slurm           # a Slurm job array (submitit)
+    python -m aebook run seed_spread --verify    # recompute and compare with the committed result
+    python -m aebook run --stale                 # committed results the code no longer matches
 """
 
 from __future__ import annotations
@@ -88,21 +91,54 @@ def _run(args) -> int:
     import time
 
     from .experiments import CONFIGS, EXPERIMENTS
-    from .experiments.results import run_experiment
+    from .experiments.registry import runnable
+    from .experiments.runner import run_experiment, staleness, verify
 
-    runnable = sorted(n for n, spec in EXPERIMENTS.items() if spec.has_full_run and not n.startswith("_"))
+    names_ok = runnable()
     if args.list:
-        for name in runnable:
+        for name in names_ok:
             print(f"{name:24s} {EXPERIMENTS[name].config:18s} {CONFIGS['full'][EXPERIMENTS[name].config]}")
         return 0
-    names = runnable if args.all else args.names
+    if args.stale:
+        for name in names_ok:
+            why = staleness(name)
+            if why:
+                print(f"{name:24s} {'; '.join(why)}")
+        return 0
+    names = names_ok if args.all else args.names
     if not names:
         print("name an experiment (or --all); --list shows them", file=sys.stderr)
         return 2
-    unknown = [n for n in names if n not in runnable]
+    unknown = [n for n in names if n not in names_ok]
     if unknown:
-        print(f"unknown experiment(s) {unknown}; --list shows the {len(runnable)} there are", file=sys.stderr)
+        print(f"unknown experiment(s) {unknown}; --list shows the {len(names_ok)} there are", file=sys.stderr)
         return 2
+    if args.verify:
+        moved_any = False
+        for name in names:
+            moved = verify(name, mode=args.mode, rtol=args.rtol)
+            moved_any |= bool(moved)
+            print(f"{name}: " + ("reproduced" if not moved else f"{len(moved)} number(s) moved:"), flush=True)
+            for line in moved:
+                print(f"  {line}")
+        return 1 if moved_any else 0
+    if args.executor:
+        from .experiments.sweep import submit
+
+        jobs = submit(names, executor=args.executor, mode=args.mode, out=args.out, checkpoints=args.checkpoints,
+                      timeout_min=args.timeout_min, jobs=args.jobs, partition=args.partition, gpus=args.gpus,
+                      wait=args.executor != "slurm")
+        for name, job in zip(names, jobs):
+            print(f"{name}: job {job.job_id}")
+        return 0
+    if args.jobs > 1:
+        from .experiments.sweep import run_parallel
+
+        start = time.perf_counter()
+        failed = run_parallel(names, jobs=args.jobs, mode=args.mode, out=args.out, checkpoints=args.checkpoints)
+        print(f"{len(names) - failed} of {len(names)} experiments done in {time.perf_counter() - start:.0f} s "
+              f"with {args.jobs} jobs", flush=True)
+        return 1 if failed else 0
     os.environ["AEBOOK_PROGRESS"] = "1" if args.progress else "0"
     for name in names:
         start = time.perf_counter()
@@ -141,9 +177,19 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--all", action="store_true", help="every experiment with a full configuration")
     r.add_argument("--list", action="store_true", help="list them with their full configurations")
     r.add_argument("--mode", choices=["quick", "full"], default="full")
-    r.add_argument("--out", default=None, help="results folder (default results/full)")
+    r.add_argument("--out", default=None, help="results folder (default: the package's aebook/results/full)")
     r.add_argument("--checkpoints", default="runs", help="checkpoint folder, resumed when present (default runs)")
     r.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    r.add_argument("--stale", action="store_true", help="list the committed results that no longer match the code")
+    r.add_argument("--verify", action="store_true",
+                   help="recompute from scratch and compare with the committed result (exit 1 if a number moved)")
+    r.add_argument("--rtol", type=float, default=None, help="--verify's relative tolerance (default: measured)")
+    r.add_argument("--jobs", type=int, default=1, help="run this many experiments in parallel processes")
+    r.add_argument("--executor", choices=["slurm", "local", "debug"], default=None,
+                   help="submit the experiments as a submitit job array instead")
+    r.add_argument("--timeout-min", type=int, default=24 * 60, help="time limit of each submitit job")
+    r.add_argument("--partition", default=None, help="Slurm partition (--executor slurm)")
+    r.add_argument("--gpus", type=int, default=0, help="GPUs per Slurm job (--executor slurm)")
     r.set_defaults(func=_run)
     args = ap.parse_args(argv)
     return args.func(args)

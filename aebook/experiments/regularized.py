@@ -130,7 +130,6 @@ class SparseSweep:
     x_test: Tensor
     image_shape: tuple[int, int]
     config: SparseConfig
-    wall_time_s: float
 
     def row(self, penalty: str, strength: float) -> dict:
         """The row of one run, e.g. ``row("l1", 0.1)`` or ``row("none", 0.0)``."""
@@ -180,7 +179,7 @@ def sparse_sweep(c: SparseConfig, mode: str | None = None, seed: int = 0) -> Spa
                      "decoder_norm": dn})
         models[(penalty, strength)] = model
     return SparseSweep(rows=tuple(rows), models=models, x_test=xte, image_shape=(side, side),
-                       config=c, wall_time_s=0.0)
+                       config=c)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -203,7 +202,6 @@ class DenoisingTable:
     plain: DeepAutoencoder
     daes: dict
     config: DenoisingConfig
-    wall_time_s: float
 
     def row(self, kind: str, level: float) -> dict:
         for r in self.rows:
@@ -250,7 +248,7 @@ def denoising_table(c: DenoisingConfig, mode: str | None = None, seed: int = 0) 
                          "dae": float(reconstruction_error(dae(xn).recon, xte)),
                          "dae_clean": float(reconstruction_error(dae(xte).recon, xte))})
     return DenoisingTable(rows=tuple(rows), plain_clean_error=plain_clean, plain=plain, daes=daes,
-                          config=c, wall_time_s=0.0)
+                          config=c)
 
 
 def _dae_model(c: DenoisingConfig, D: int, seed: int) -> DeepAutoencoder:
@@ -302,7 +300,6 @@ class ScoreResult:
     far_cos_median: float
     far_norm_ratio_median: float
     config: Dae2DConfig
-    wall_time_s: float
 
 
 @experiment(config="dae_score", maxsize=4)
@@ -340,7 +337,7 @@ def score_field(c: Dae2DConfig, mode: str | None = None, seed: int = 0) -> Score
         optimal_mse=float((xe - r_opt).pow(2).sum(1).mean()),
         far_cos_median=float(cosine_similarity(sh_far, s_far).median()),
         far_norm_ratio_median=float((sh_far.norm(dim=1) / s_far.norm(dim=1)).median()),
-        config=c, wall_time_s=0.0)
+        config=c)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -372,7 +369,6 @@ class CurveResult:
     dist_before: float
     dist_after: float
     config: Dae2DConfig
-    wall_time_s: float
 
 
 @experiment(config="dae_curve", maxsize=4)
@@ -399,4 +395,4 @@ def curve_denoiser(c: Dae2DConfig, mode: str | None = None, seed: int = 0) -> Cu
         sigma=c.sigma, model=model, x_clean=x_clean, x_noisy=x_noisy, recon=recon, cos=cos,
         cos_mean=float(cos.mean()), cos_far_mean=float(cos[far].mean()), n_far=int(far.sum()),
         dist_before=float(d0.mean()), dist_after=float((recon - proj_r).norm(dim=1).mean()),
-        config=c, wall_time_s=0.0)
+        config=c)

@@ -1,55 +1,50 @@
-"""Results of full-size runs, stored with their provenance and read back by the pages.
+"""Full-size results: how they are stored, sealed, read back and compared.
 
-``python -m aebook run <experiment> --mode full`` runs one experiment headless (checkpoints in
-``runs/<experiment>/``, so an interrupted run resumes) and writes
-``results/full/<experiment>.json``:
+``python -m aebook run <experiment> --mode full`` (:mod:`aebook.experiments.runner`) writes
+``<experiment>.json`` into :data:`RESULTS_DIR`, the package's own ``aebook/results/full``, so the
+results travel with the package (a wheel, a git install on Colab) and a page shows the same
+numbers wherever it runs. A record holds:
 
-* ``config``: the full configuration the run used (a test fails when it no longer matches the
-  one in the code: the result is stale);
+* ``config``: the full configuration the run used, and ``arguments``: every argument of the
+  call, defaults included (a test fails when either no longer matches the code: the result is
+  stale);
 * ``result``: the experiment's result as plain numbers: every float, int and string, tensors
   up to :data:`MAX_ARRAY` values as lists (larger ones and trained models are left out);
-* ``provenance``: the command, the commit, the device, torch's version, the threads and CPU
-  kernels, the wall time and the date.
+* ``provenance``: the command, the commit, the fingerprint of the code that computed it
+  (:mod:`aebook.experiments.fingerprint`), the device, the versions of Python, torch, NumPy and
+  scikit-learn, the threads and CPU kernels, the wall time, the date, and every sitting of a
+  resumed run (its commit, start, wall time and epochs);
+* ``digest``: a SHA-256 over everything else, so that a hand edit of a number is caught even
+  for a run too long to recompute (:func:`check_digest`).
 
-:func:`load_full` reads one back as a :class:`FullResult`, whose :meth:`FullResult.label` is
-the line a page prints above the numbers.
+Records written before the runner recorded fingerprints (format 1) carry no ``arguments``
+or fingerprint; they are sealed with a digest of their committed bytes and are shown on the
+pages as awaiting a re-run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime
+import hashlib
 import json
 import math
 import os
-import platform
-import subprocess
-import sys
-import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..config import pick_device
-from ..i18n import register_strings, t
-from .registry import CONFIGS, EXPERIMENT_THREADS, EXPERIMENTS, fit_log, run_folder
+__all__ = ["FORMAT", "MAX_ARRAY", "RESULTS_DIR", "FullResult", "check_digest", "compare", "digest", "load_full",
+           "to_json", "write_record"]
 
-__all__ = ["MAX_ARRAY", "RESULTS_DIR", "FullResult", "load_full", "run_experiment", "to_json"]
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: where the committed results live (``$AEBOOK_RESULTS`` names another folder)
-RESULTS_DIR = Path(os.environ.get("AEBOOK_RESULTS", REPO_ROOT / "results" / "full"))
+#: the record format the runner writes (format 1: before fingerprints, arguments and digests)
+FORMAT = 2
+#: where the committed results live: package data (``$AEBOOK_RESULTS`` names another folder)
+RESULTS_DIR = Path(os.environ.get("AEBOOK_RESULTS") or str(resources.files("aebook").joinpath("results", "full")))
 #: tensors with more values than this are left out of a result file (the folder stays small)
 MAX_ARRAY = 4096
-
-register_strings({
-    "full.label": {"en": "Full-size run: {data}; {detail}. {device}, {minutes} min, {date}, commit {commit}.",
-                   "ko": "전체 규모 실행: {data}; {detail}. {device}, {minutes}분, {date}, 커밋 {commit}."},
-    "full.missing": {"en": "No full-size result of {name} is committed yet.",
-                     "ko": "{name}의 전체 규모 결과는 아직 커밋되지 않았습니다."},
-})
 
 
 def to_json(value: Any) -> Any:
@@ -77,70 +72,28 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
-def _commit() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "aebook"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (sha or "unknown") + ("+changes" if dirty else "")
+def digest(record: dict) -> str:
+    """SHA-256 of a record without its ``digest``, over its canonical JSON (sorted keys)."""
+    body = {k: v for k, v in record.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"CPU ({line.split(':', 1)[1].strip()})"
-    except OSError:
-        pass
-    return f"CPU ({platform.processor() or platform.machine()})"
+def check_digest(record: dict, where: str = "the record") -> None:
+    """Raise ``ValueError`` unless ``record['digest']`` is the digest of the rest of it."""
+    if record.get("digest") != digest(record):
+        command = record.get("provenance", {}).get("command", "python -m aebook run")
+        raise ValueError(f"{where} does not match its digest: a number or field was edited after the run wrote "
+                         f"it; recompute it with '{command}'")
 
 
-def run_experiment(name: str, *, mode: str = "full", out: str | os.PathLike | None = None,
-                   checkpoints: str | os.PathLike | None = "runs") -> Path:
-    """Run the registered experiment ``name`` in ``mode`` with checkpoints under
-    ``checkpoints/`` (one folder per experiment that trains; resumed when they exist; ``None``:
-    none) and write its result with provenance to ``out/<name>.json`` (default
-    :data:`RESULTS_DIR`). Returns the path."""
-    if name not in EXPERIMENTS or EXPERIMENTS[name].config is None:
-        runnable = sorted(n for n, s in EXPERIMENTS.items() if s.has_full_run and not n.startswith("_"))
-        raise ValueError(f"name must be one of {runnable}, got {name!r}")
-    spec = EXPERIMENTS[name]
-    start = time.perf_counter()
-    with run_folder(checkpoints), fit_log() as fits:
-        result = spec.func(mode=mode)
-    wall = time.perf_counter() - start
-    device = pick_device()
-    record = {
-        "experiment": name,
-        "mode": mode,
-        "config_name": spec.config,
-        "config": to_json(CONFIGS[mode][spec.config]),
-        "result": to_json(result),
-        "provenance": {
-            "command": " ".join(["python -m aebook run", name, "--mode", mode]),
-            "argv": " ".join(sys.argv),
-            "commit": _commit(),
-            "device": _device_name(device),
-            "device_type": device.type,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": EXPERIMENT_THREADS,
-            "kernels": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "MKL_CBWR")},
-            "wall_time_s": round(wall, 1),
-            "fit_time_s": round(sum(h.wall_time_s for h in fits), 1),
-            "fits": len(fits),
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-    }
-    out = Path(out or RESULTS_DIR)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.json"
-    tmp = path.with_suffix(".json.tmp")
+def write_record(record: dict, folder: str | os.PathLike) -> Path:
+    """Seal ``record`` with its digest and write it atomically to ``folder/<experiment>.json``."""
+    record = {**{k: v for k, v in record.items() if k != "digest"}, "digest": digest(record)}
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{record['experiment']}.json"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
@@ -148,32 +101,64 @@ def run_experiment(name: str, *, mode: str = "full", out: str | os.PathLike | No
 
 @dataclasses.dataclass(frozen=True)
 class FullResult:
-    """A committed full-size result: ``result`` and ``config`` as plain dicts, and where, when
-    and how it was computed (``provenance``)."""
+    """A committed full-size result: ``result``, ``config`` and ``arguments`` as plain dicts, and
+    where, when and how it was computed (``provenance``)."""
 
     name: str
     config: dict
     result: dict
     provenance: dict
+    arguments: dict = dataclasses.field(default_factory=dict)
+    format: int = FORMAT
 
     def __getitem__(self, key: str) -> Any:
         return self.result[key]
 
-    def label(self, lang: str | None = None, *, data: str = "", detail: str = "") -> str:
-        """One line for a page: what was run (``data``, ``detail``), on what, for how long."""
-        p = self.provenance
-        # the command's own wall time: an experiment that reuses another's trained model (the
-        # probe of mae_pretrain's encoder) resumes it from its checkpoint, whose fit time it
-        # would otherwise count again
-        minutes = max(1, round(p.get("wall_time_s", 0) / 60))
-        return t("full.label", lang, data=data or "MNIST", detail=detail, device=p["device"],
-                 minutes=minutes, date=p["date"][:10], commit=p["commit"])
+    @property
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the code that computed it (``None`` for format 1)."""
+        return self.provenance.get("fingerprint")
 
 
-def load_full(name: str, folder: str | os.PathLike | None = None) -> FullResult | None:
-    """The committed full-size result of experiment ``name``, or ``None`` if there is none."""
+def load_full(name: str, folder: str | os.PathLike | None = None, *, check: bool = True) -> FullResult | None:
+    """The committed full-size result of experiment ``name``, or ``None`` if there is none.
+
+    Raises:
+        ValueError: (``check``) the file does not match its digest.
+    """
     path = Path(folder or RESULTS_DIR) / f"{name}.json"
-    if not path.exists():
+    if not path.is_file():
         return None
     d = json.loads(path.read_text(encoding="utf-8"))
-    return FullResult(name=d["experiment"], config=d["config"], result=d["result"], provenance=d["provenance"])
+    if check:
+        check_digest(d, str(path))
+    return FullResult(name=d["experiment"], config=d["config"], result=d["result"], provenance=d["provenance"],
+                      arguments=d.get("arguments", {}), format=d.get("format", 1))
+
+
+def _leaves(value: Any, path: str = ""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def compare(committed: dict, recomputed: dict, *, rtol: float, atol: float = 0.0) -> list[str]:
+    """The numbers of two ``result`` dicts that differ by more than ``atol + rtol·|committed|``,
+    and every leaf that is present in one only or differs in kind, each as one line."""
+    a, b = dict(_leaves(committed)), dict(_leaves(recomputed))
+    moved = [f"{k}: only in the committed result" for k in a.keys() - b.keys()]
+    moved += [f"{k}: only in the recomputed result" for k in b.keys() - a.keys()]
+    for k in sorted(a.keys() & b.keys()):
+        x, y = a[k], b[k]
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) \
+                and not isinstance(y, bool):
+            if abs(x - y) > atol + rtol * abs(x):
+                moved.append(f"{k}: {x!r} committed, {y!r} now ({(y - x) / x if x else math.inf:+.2%})")
+        elif x != y:
+            moved.append(f"{k}: {x!r} committed, {y!r} now")
+    return sorted(moved)

@@ -76,7 +76,6 @@ class MnistVAEResult:
     M: int
     model: VAE
     config: VAEConfig
-    wall_time_s: float
 
 
 @experiment(config="vae_mnist", maxsize=4)
@@ -117,7 +116,7 @@ def _train_mnist_vae(c: VAEConfig, mode: str, seed: int) -> MnistVAEResult:
               for k in c.ks}
     return MnistVAEResult(neg_elbo=float(-e["elbo"].mean()), neg_recon=float(-e["recon"].mean()),
                           kl=float(e["kl"].mean()), neg_iwae=iw, active=active_units(model, x), M=c.M,
-                          model=model, config=c, wall_time_s=0.0)
+                          model=model, config=c)
 
 
 @dataclass(frozen=True)

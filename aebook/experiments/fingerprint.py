@@ -1,0 +1,126 @@
+"""A fingerprint of the code that computes an experiment.
+
+An experiment's result depends on its configuration (recorded beside it), its arguments
+(recorded too) and its *code*: the module that defines it and every module of ``aebook`` that
+module imports, directly or through others, including imports inside functions. The
+fingerprint is a SHA-256 over the syntax trees of those modules, with docstrings and the
+``configure(...)`` declarations removed (configurations are compared on their own, and a
+reworded docstring or a changed quick configuration does not change a full-size number).
+Modules that only declare, cache, report or translate (:data:`MACHINERY`) are followed for
+their imports but not hashed.
+
+A committed result whose fingerprint differs from today's was computed by other code: the
+tests say so and name the command that recomputes it.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+from pathlib import Path
+
+__all__ = ["MACHINERY", "closure", "fingerprint", "module_fingerprint"]
+
+PACKAGE = "aebook"
+ROOT = Path(__file__).resolve().parents[1]
+
+#: modules that decide how results are declared, cached, stored, shown or translated, not how
+#: they are computed
+MACHINERY = frozenset({
+    "aebook.experiments.registry", "aebook.experiments.cache", "aebook.experiments.results",
+    "aebook.experiments.runner", "aebook.experiments.sweep", "aebook.experiments.fingerprint",
+    "aebook.experiments", "aebook.i18n", "aebook._version", "aebook.report",
+})
+
+
+def _file(module: str) -> Path | None:
+    rel = Path(*module.split(".")[1:])
+    for p in (ROOT / rel.with_suffix(".py"), ROOT / rel / "__init__.py"):
+        if p.is_file():
+            return p
+    return None
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> list[str]:
+    path = _file(module)
+    is_pkg = path is not None and path.name == "__init__.py"
+    if node.level:
+        parts = module.split(".")
+        base = parts if is_pkg else parts[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    if not target.startswith(PACKAGE):
+        return []
+    out = [target]
+    for alias in node.names:  # `from . import x` may name a submodule
+        sub = f"{target}.{alias.name}"
+        if _file(sub) is not None:
+            out.append(sub)
+    return out
+
+
+@functools.cache
+def _imports(module: str) -> tuple[str, ...]:
+    path = _file(module)
+    if path is None:
+        return ()
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            found += _resolve(module, node)
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith(PACKAGE)]
+    return tuple(m for m in dict.fromkeys(found) if _file(m) is not None)
+
+
+def closure(module: str) -> list[str]:
+    """``module`` and every module of the package it imports, directly or not, sorted."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        todo.extend(_imports(m))
+    return sorted(seen)
+
+
+def _strip(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                                        ast.AsyncFunctionDef)):
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                body.pop(0)
+            if isinstance(node, ast.Module):
+                node.body = [s for s in node.body if not _is_configure(s)]
+            if not node.body:
+                node.body = [ast.Pass()]
+    return tree
+
+
+def _is_configure(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "configure")
+
+
+@functools.cache
+def module_fingerprint(module: str) -> str:
+    """SHA-256 of one module's syntax tree without docstrings and ``configure`` calls."""
+    path = _file(module)
+    tree = _strip(ast.parse(path.read_text(encoding="utf-8")))
+    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
+
+
+def fingerprint(module: str) -> str:
+    """The fingerprint of the code an experiment defined in ``module`` runs: 16 hex digits."""
+    h = hashlib.sha256()
+    for m in closure(module):
+        if m not in MACHINERY:
+            h.update(f"{m}:{module_fingerprint(m)}\n".encode())
+    return h.hexdigest()[:16]
