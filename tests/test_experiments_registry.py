@@ -1,5 +1,5 @@
 """How an experiment is declared and run (aebook.experiments.registry): configurations, the
-cache, the thread count, the wall time, the run folder."""
+cache, the thread count, the list of runnable experiments."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def probe(monkeypatch):
     @R.experiment(config="_probe")
     def _probe_experiment(c, xs=(1, 2), mode=None, seed=0):
         calls.append((c.width, xs, mode, seed, torch.get_num_threads()))
-        return {"width": c.width, "sum": sum(xs), "wall_time_s": None}
+        return {"width": c.width, "sum": sum(xs)}
 
     yield _probe_experiment, calls
     R.EXPERIMENTS.pop("_probe_experiment", None)
@@ -80,22 +80,17 @@ def test_a_real_experiment_gives_the_same_numbers_whatever_the_callers_threads()
     assert a is not b and a.ae_test_error == b.ae_test_error  # bit for bit
 
 
-def test_the_wall_time_field_is_filled_with_the_compute_time():
-    @dataclasses.dataclass(frozen=True)
-    class Result:
-        value: int
-        wall_time_s: float
-
-    @R.experiment(disk=False)
-    def _timed(n: int = 3):
-        return Result(value=n, wall_time_s=-1.0)
-
+def test_threads_are_pinned_on_the_cpu_and_left_alone_on_a_gpu():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
     try:
-        r = _timed()
-        assert r.value == 3 and 0 <= r.wall_time_s < 5
+        with R.fixed_threads(device=torch.device("cpu")):
+            assert torch.get_num_threads() == 1
+        with R.fixed_threads(device=torch.device("cuda")):  # evaluation on the CPU beside a GPU keeps its cores
+            assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 2
     finally:
-        R.EXPERIMENTS.pop("_timed")
-        R._CACHES.remove(_timed.lru)
+        torch.set_num_threads(before)
 
 
 def test_a_configuration_is_declared_once_and_must_be_a_frozen_dataclass(monkeypatch):
@@ -109,7 +104,8 @@ def test_a_configuration_is_declared_once_and_must_be_a_frozen_dataclass(monkeyp
 def test_every_public_experiment_with_a_configuration_is_registered():
     from aebook import experiments as E
 
-    with_full_run = sorted(n for n, s in E.EXPERIMENTS.items() if s.has_full_run and not n.startswith("_"))
+    with_full_run = R.runnable()
+    assert with_full_run == sorted(with_full_run) and not any(n.startswith("_") for n in with_full_run)
     assert {"linear_vs_pca", "deep_vs_pca_mnist", "denoising_table", "mae_pretrain", "mnist_vae",
             "beta_sweep", "cvae_digits"} <= set(with_full_run)
     for name in with_full_run:

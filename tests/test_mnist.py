@@ -29,9 +29,29 @@ def test_the_standard_split_and_its_first_test_labels(mnist):
     assert M.load_mnist(flatten=False).x_test.shape == (10000, 1, 28, 28)
 
 
-def test_pixels_are_grey_levels_over_256(mnist):
-    k = mnist.x_test * 256
-    assert torch.equal(k, k.round()) and float(k.max()) == 255 and float(k.min()) == 0
+def test_pixels_are_grey_levels_over_255_as_torchvision_gives_them(mnist):
+    # the file stores k/256; the loader recovers k exactly and returns k/255 (ToTensor's scale)
+    k = M.read_mnist_pickle(M.mnist_pickle_path())[2][0]
+    assert k.dtype == np.uint8 and k.max() == 255 and k.min() == 0
+    assert torch.equal(mnist.x_test, torch.from_numpy(k).float() / 255)
+    assert float(mnist.x_test.max()) == 1.0
+
+
+def test_a_stored_value_that_is_no_grey_level_is_refused():
+    with pytest.raises(ValueError, match="x: pixels must be k/256 for integers k in 0..255"):
+        M.grey_levels(np.array([0.5, 0.1], dtype=np.float32))
+    assert M.grey_levels(np.array([0, 255 / 256], dtype=np.float32)).tolist() == [0, 255]
+
+
+@pytest.mark.slow
+def test_pca_with_30_components_gives_hinton_and_salakhutdinovs_13_87(mnist):
+    """Hinton & Salakhutdinov (2006) report 13.87 per test image for PCA with M = 30 on the
+    standard MNIST; on the file's own k/256 scale the same PCA gives 13.76."""
+    from aebook.pca import PCA
+
+    pca = PCA(30).fit(mnist.x_train.double())
+    err = float(pca.reconstruction_error(mnist.x_test.double()))
+    assert err == pytest.approx(13.87, abs=0.01)
 
 
 def test_a_file_with_another_hash_is_refused(tmp_path):

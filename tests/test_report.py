@@ -3,7 +3,6 @@ and the papers' numbers; every number it shows is read from the committed result
 
 from __future__ import annotations
 
-import json
 import re
 
 import nbformat
@@ -13,8 +12,10 @@ from conftest import ROOT
 from aebook import report as RP
 from aebook.experiments import registry as R
 from aebook.experiments import results as RS
+from aebook.experiments import runner as RN
+from aebook.experiments.fingerprint import fingerprint
 
-RUNNABLE = sorted(n for n, s in R.EXPERIMENTS.items() if s.has_full_run and not n.startswith("_"))
+RUNNABLE = R.runnable()
 
 
 def test_every_experiment_with_a_full_run_has_a_report_and_a_page():
@@ -54,10 +55,12 @@ def test_every_page_shows_the_full_results_of_its_experiments():
 
 
 def _fake(folder, name, result, config):
-    record = {"experiment": name, "mode": "full", "config_name": R.EXPERIMENTS[name].config, "config": config,
-              "result": result, "provenance": {"device": "CPU (test)", "commit": "abc1234567", "wall_time_s": 120.0,
-                                               "fit_time_s": 60.0, "date": "2026-12-01T00:00:00+00:00"}}
-    (folder / f"{name}.json").write_text(json.dumps(record), encoding="utf-8")
+    record = {"format": 2, "experiment": name, "mode": "full", "config_name": R.EXPERIMENTS[name].config,
+              "config": config, "arguments": RN.arguments_of(name, "full"), "result": result,
+              "provenance": {"device": "CPU (test)", "commit": "abc1234567", "wall_time_s": 120.0,
+                             "fit_time_s": 60.0, "date": "2026-12-01T00:00:00+00:00",
+                             "fingerprint": fingerprint(R.EXPERIMENTS[name].module)}}
+    RS.write_record(record, folder)
 
 
 def _lines_well_formed(md: str):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import sys
 from pathlib import Path
 
 __all__ = ["MACHINERY", "closure", "fingerprint", "module_fingerprint"]
@@ -35,6 +36,10 @@ MACHINERY = frozenset({
 
 
 def _file(module: str) -> Path | None:
+    if module != PACKAGE and not module.startswith(PACKAGE + "."):
+        mod = sys.modules.get(module)  # an experiment declared outside the package (a test's)
+        path = getattr(mod, "__file__", None)
+        return Path(path) if path and path.endswith(".py") else None
     rel = Path(*module.split(".")[1:])
     for p in (ROOT / rel.with_suffix(".py"), ROOT / rel / "__init__.py"):
         if p.is_file():
@@ -52,7 +57,7 @@ def _resolve(module: str, node: ast.ImportFrom) -> list[str]:
         target = ".".join(base + ([node.module] if node.module else []))
     else:
         target = node.module or ""
-    if not target.startswith(PACKAGE):
+    if target != PACKAGE and not target.startswith(PACKAGE + "."):
         return []
     out = [target]
     for alias in node.names:  # `from . import x` may name a submodule
@@ -72,7 +77,7 @@ def _imports(module: str) -> tuple[str, ...]:
         if isinstance(node, ast.ImportFrom):
             found += _resolve(module, node)
         elif isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.startswith(PACKAGE)]
+            found += [a.name for a in node.names if a.name == PACKAGE or a.name.startswith(PACKAGE + ".")]
     return tuple(m for m in dict.fromkeys(found) if _file(m) is not None)
 
 

@@ -28,8 +28,8 @@ import torch
 
 from ..config import pick_device
 from .fingerprint import fingerprint
-from .registry import CONFIGS, EXPERIMENT_THREADS, EXPERIMENTS, runnable
-from .results import FORMAT, RESULTS_DIR, compare, load_full, to_json, write_record
+from .registry import CONFIGS, EXPERIMENT_THREADS, EXPERIMENTS, RESULT_CACHE_ENV, clear_cache, runnable
+from .results import FORMAT, RESULTS_DIR, FullResult, compare, load_full, to_json, write_record
 from .schedule import config_hash, fit_log, run_folder
 
 __all__ = ["VERIFY_TOLERANCE", "arguments_of", "provenance_versions", "run_experiment", "staleness", "verify"]
@@ -130,10 +130,13 @@ def run_experiment(name: str, *, mode: str = "full", out: str | os.PathLike | No
     ``out/<name>.json`` (default :data:`RESULTS_DIR`). Returns the path.
 
     Raises:
-        ValueError: ``name`` is not one of :func:`runnable`.
+        ValueError: ``name`` is not one of :func:`runnable`, or a quick run would write into the
+            committed full-size results (give ``out``).
     """
-    if name not in runnable():
+    if name not in EXPERIMENTS or EXPERIMENTS[name].config is None:
         raise ValueError(f"name must be one of {runnable()}, got {name!r}")
+    if mode != "full" and out is None:
+        raise ValueError(f"mode={mode!r} writes no committed result: give out=, a folder other than {RESULTS_DIR}")
     spec = EXPERIMENTS[name]
     config = CONFIGS[mode][spec.config]
     commit = _commit()
@@ -189,16 +192,24 @@ def verify(name: str, *, mode: str = "full", rtol: float | None = None,
         raise ValueError(f"results/full/{name}.json is stale ({'; '.join(stale)}): recompute it with "
                          f"'python -m aebook run {name} --mode {mode}'")
     tol = VERIFY_TOLERANCE.get(name, DEFAULT_TOLERANCE) if rtol is None else rtol
-    with tempfile.TemporaryDirectory() as tmp:
-        path = run_experiment(name, mode=mode, out=tmp, checkpoints=None)
-        now = json.loads(path.read_text(encoding="utf-8"))
+    cache = os.environ.pop(RESULT_CACHE_ENV, None)  # recompute: no result another process stored
+    clear_cache()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = run_experiment(name, mode=mode, out=tmp, checkpoints=None)
+            now = json.loads(path.read_text(encoding="utf-8"))
+    finally:
+        clear_cache()
+        if cache is not None:
+            os.environ[RESULT_CACHE_ENV] = cache
     return compare(committed.result, now["result"], rtol=tol, atol=1e-9)
 
 
-def staleness(name: str, folder: str | os.PathLike | None = None) -> list[str]:
-    """Why the committed result of ``name`` no longer describes today's code (empty: it does):
-    its configuration, its arguments or its code's fingerprint differ, or it predates them."""
-    full = load_full(name, folder)
+def staleness(name: str, folder: str | os.PathLike | None = None, *, full: FullResult | None = None) -> list[str]:
+    """Why the committed result of ``name`` (or ``full``, read already) no longer describes
+    today's code (empty: it does): its configuration, its arguments or its code's fingerprint
+    differ, or it predates them."""
+    full = full or load_full(name, folder)
     if full is None:
         return ["no committed result"]
     spec = EXPERIMENTS[name]

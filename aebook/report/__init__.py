@@ -63,9 +63,32 @@ def _config(name: str, mode: str) -> dict:
     return to_json(CONFIGS[mode][EXPERIMENTS[name].config])
 
 
+def _status(name: str, full: FullResult) -> str:
+    """``current``, ``legacy`` (format 1: MNIST at k/256, no fingerprint) or ``stale``."""
+    from ..experiments.runner import staleness
+
+    if full.format < 2:
+        return "legacy"
+    return "stale" if staleness(name, full=full) else "current"
+
+
 def _full_line(name: str, full: FullResult, lang: str) -> str:
-    rep = _report(name)
-    return full.label(lang, data=rep.data(full.config, "full"), detail=rep.detail(full.config))
+    """What ran where for how long, and, for a result the code no longer matches, why."""
+    rep, p = _report(name), full.provenance
+    # the command's own wall time: an experiment that reuses another's trained model (the probe
+    # of mae_pretrain's encoder) resumes it from its checkpoint, whose fit time it would count again
+    minutes = max(1, round(p.get("wall_time_s", 0) / 60))
+    line = t("report.full_line", lang, data=rep.data(full.config, "full"), detail=rep.detail(full.config),
+             device=p["device"], minutes=minutes, date=p["date"][:10], commit=p["commit"])
+    status = _status(name, full)
+    if status == "legacy":
+        mnist = "MNIST" in rep.data(full.config, "full")
+        line += " " + t("report.legacy.mnist" if mnist else "report.legacy", lang, name=name)
+    elif status == "stale":
+        from ..experiments.runner import staleness
+
+        line += " " + t("report.stale", lang, name=name, why="; ".join(staleness(name, full=full)))
+    return line
 
 
 def full_table(name: str, lang: str | None = None, *, folder=None) -> Markdown:
@@ -140,15 +163,17 @@ def runs_table(lang: str | None = None, *, folder=None) -> Markdown:
     """Every committed full-size run: what ran, on which page, on what, for how long, when."""
     lang = resolve_lang(lang)
     header = [t(k, lang) for k in ("report.experiment", "report.page", "report.what", "report.minutes",
-                                   "report.device", "report.date", "report.commit")]
+                                   "report.sittings", "report.device", "report.date", "report.commit",
+                                   "report.status")]
     body = []
     for name in sorted(REPORTS, key=lambda n: (list(PAGES.values()).index(PAGES[n]), n)):
         full = load_full(name, folder)
         if full is None:
-            body.append([f"`{name}`", PAGES[name], t("report.no_full", lang, name=name), "–", "–", "–", "–"])
+            body.append([f"`{name}`", PAGES[name], t("report.no_full", lang, name=name), *["–"] * 6])
             continue
         rep, p = _report(name), full.provenance
         minutes = p["wall_time_s"] / 60  # this command's time (a reused model was trained by its own run)
         body.append([f"`{name}`", PAGES[name], f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}",
-                     f"{minutes:.0f}", p["device"], p["date"][:10], p["commit"]])
+                     f"{minutes:.0f}", str(len(p.get("sittings", [])) or 1), p["device"], p["date"][:10], p["commit"],
+                     t(f"report.status.{_status(name, full)}", lang)])
     return Markdown(_table(header, body))

@@ -30,6 +30,23 @@ register_strings({
                        "ko": "`{name}`의 전체 규모 결과는 아직 커밋되지 않았습니다 "
                              "(`python -m aebook run {name} --mode full`)."},
     "report.paper_line": {"en": "Paper: {paper}.", "ko": "논문: {paper}."},
+    "report.full_line": {"en": "Full-size run: {data}; {detail}. {device}, {minutes} min, {date}, commit {commit}.",
+                         "ko": "전체 규모 실행: {data}; {detail}. {device}, {minutes}분, {date}, 커밋 {commit}."},
+    "report.legacy": {"en": "This run was recorded before code fingerprints and call arguments were; its re-run "
+                            "is pending (`python -m aebook run {name} --mode full`).",
+                      "ko": "이 실행은 코드 지문과 호출 인자를 기록하기 전의 것이라 다시 실행해야 합니다"
+                            "(`python -m aebook run {name} --mode full`)."},
+    "report.legacy.mnist": {"en": "This run predates the papers' pixel scale: it read MNIST as k/256, where the "
+                            "book now reads k/255 as the papers do (squared errors on the new scale are "
+                            "(256/255)² ≈ 1.008 times larger), and was recorded before code fingerprints; "
+                            "its re-run is pending (`python -m aebook run {name} --mode full`).",
+                      "ko": "이 실행은 논문의 픽셀 척도를 쓰기 전의 것입니다. MNIST를 k/256으로 읽었고, 지금은 "
+                            "논문처럼 k/255로 읽습니다(새 척도의 제곱 오차는 (256/255)² ≈ 1.008배 큽니다). 코드 "
+                            "지문도 기록되기 전이라 다시 실행해야 합니다(`python -m aebook run {name} --mode full`)."},
+    "report.stale": {"en": "The code or configuration has changed since this run ({why}); its re-run is pending "
+                           "(`python -m aebook run {name} --mode full`).",
+                     "ko": "이 실행 뒤로 코드나 설정이 바뀌었습니다({why}). 다시 실행해야 합니다"
+                           "(`python -m aebook run {name} --mode full`)."},
 })
 
 register_strings({
@@ -45,6 +62,11 @@ register_strings({
     "report.device": {"en": "device", "ko": "장치"},
     "report.date": {"en": "date", "ko": "날짜"},
     "report.commit": {"en": "commit", "ko": "커밋"},
+    "report.status": {"en": "status", "ko": "상태"},
+    "report.status.current": {"en": "current", "ko": "최신"},
+    "report.status.legacy": {"en": "k/256, re-run pending", "ko": "k/256, 재실행 대기"},
+    "report.status.stale": {"en": "stale, re-run pending", "ko": "낡음, 재실행 대기"},
+    "report.sittings": {"en": "sittings", "ko": "실행 횟수"},
     "report.claim.hs_ae": {"en": "deep AE 784-1000-500-250-30, test squared error per image",
                            "ko": "심층 AE 784-1000-500-250-30, 이미지당 평가 제곱 오차"},
     "report.claim.hs_pca": {"en": "PCA, M = 30, same error", "ko": "PCA, M = 30, 같은 오차"},
