@@ -126,6 +126,7 @@ def _run(args) -> int:
         from .experiments.sweep import submit
 
         jobs = submit(names, executor=args.executor, mode=args.mode, out=args.out, checkpoints=args.checkpoints,
+                      budget=args.budget,
                       timeout_min=args.timeout_min, jobs=args.jobs, partition=args.partition, gpus=args.gpus,
                       wait=args.executor != "slurm")
         for name, job in zip(names, jobs):
@@ -135,7 +136,8 @@ def _run(args) -> int:
         from .experiments.sweep import run_parallel
 
         start = time.perf_counter()
-        failed = run_parallel(names, jobs=args.jobs, mode=args.mode, out=args.out, checkpoints=args.checkpoints)
+        failed = run_parallel(names, jobs=args.jobs, mode=args.mode, out=args.out, checkpoints=args.checkpoints,
+                              budget=args.budget)
         print(f"{len(names) - failed} of {len(names)} experiments done in {time.perf_counter() - start:.0f} s "
               f"with {args.jobs} jobs", flush=True)
         return 1 if failed else 0
@@ -143,7 +145,7 @@ def _run(args) -> int:
     for name in names:
         start = time.perf_counter()
         print(f"[{time.strftime('%H:%M:%S')}] {name} ({args.mode}) ...", flush=True)
-        path = run_experiment(name, mode=args.mode, out=args.out, checkpoints=args.checkpoints)
+        path = run_experiment(name, mode=args.mode, out=args.out, checkpoints=args.checkpoints, budget=args.budget)
         print(f"[{time.strftime('%H:%M:%S')}] {name}: {time.perf_counter() - start:.0f} s -> {path}", flush=True)
     return 0
 
@@ -184,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--verify", action="store_true",
                    help="recompute from scratch and compare with the committed result (exit 1 if a number moved)")
     r.add_argument("--rtol", type=float, default=None, help="--verify's relative tolerance (default: measured)")
+    r.add_argument("--budget", choices=["full", "paper"], default="full",
+                   help="paper: train as long as the papers did (not committed; give --out)")
     r.add_argument("--jobs", type=int, default=1, help="run this many experiments in parallel processes")
     r.add_argument("--executor", choices=["slurm", "local", "debug"], default=None,
                    help="submit the experiments as a submitit job array instead")

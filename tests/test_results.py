@@ -224,7 +224,7 @@ def test_a_second_process_waits_for_the_one_that_trains_the_same_folder(probe, t
 def test_only_registered_experiments_with_a_full_configuration_run(tmp_path):
     with pytest.raises(ValueError, match="name must be one of .*deep_vs_pca_mnist"):
         RN.run_experiment("deep_vs_pca", out=tmp_path)
-    with pytest.raises(ValueError, match="mode='quick' writes no committed result: give out="):
+    with pytest.raises(ValueError, match="mode=.quick., budget=.full. writes no committed result: give out="):
         RN.run_experiment("seed_spread", mode="quick")
 
 
@@ -286,3 +286,26 @@ def test_the_submitit_local_executor_runs_the_same_sweep(tmp_path):
     job = SW.ExperimentJob(mode="quick", out=str(tmp_path / "out"), checkpoints=str(tmp_path / "runs"))
     again = job.checkpoint("gradient_variance")  # what submitit requeues on preemption: the same call
     assert again.function is job and again.args == ("gradient_variance",)
+
+
+def test_the_paper_budget_runs_the_papers_configuration_and_is_recorded_as_such(probe, tmp_path, monkeypatch):
+    paper = R.Schedule(epochs=5, batch_size=8, lr=0.05)
+    monkeypatch.setitem(R.BUDGETS["paper"], "_probe", paper)
+    with pytest.raises(ValueError, match="budget='paper' writes no committed result: give out="):
+        RN.run_experiment("_probe_run", budget="paper")
+    d = json.loads(RN.run_experiment("_probe_run", out=tmp_path, checkpoints=None, budget="paper").read_text())
+    assert d["budget"] == "paper" and d["config"]["epochs"] == 5
+    assert d["provenance"]["command"].endswith("--mode full --budget paper")
+    assert d["provenance"]["sittings"][0]["epochs"] == 5
+    assert R.CONFIGS["full"]["_probe"].epochs == 3, "the budget is restored afterwards"
+    with pytest.raises(ValueError, match="budget must be one of"):
+        with R.budget("huge"):
+            pass
+
+
+def test_every_paper_budget_trains_at_least_as_long_as_the_full_configuration():
+    for name, paper in R.BUDGETS["paper"].items():
+        full = R.CONFIGS["full"][name]
+        assert type(paper) is type(full), name
+        longer = [getattr(paper, f) >= getattr(full, f) for f in ("epochs", "stages") if hasattr(full, f)]
+        assert longer and all(longer), name

@@ -47,9 +47,9 @@ from ..config import get_mode, pick_device
 from .cache import RESULT_CACHE_ENV, through_disk
 from .schedule import Schedule, experiment_folder, fit_log, run_folder
 
-__all__ = ["CONFIGS", "EXPERIMENTS", "EXPERIMENT_THREADS", "RESULT_CACHE_ENV", "ExperimentSpec", "Schedule",
-           "clear_cache", "config_for", "configure", "experiment", "fit_log", "fixed_threads", "run_folder",
-           "runnable"]
+__all__ = ["BUDGETS", "CONFIGS", "EXPERIMENTS", "EXPERIMENT_THREADS", "RESULT_CACHE_ENV", "ExperimentSpec", "Schedule",
+           "budget", "clear_cache", "config_for", "configure", "experiment", "fit_log", "fixed_threads",
+           "run_folder", "runnable"]
 
 #: mode -> configuration name -> frozen configuration dataclass (filled by :func:`configure`).
 CONFIGS: dict[str, dict[str, Any]] = {"quick": {}, "full": {}}
@@ -59,16 +59,44 @@ CONFIGS: dict[str, dict[str, Any]] = {"quick": {}, "full": {}}
 #: training amplifies the difference, so a result must not depend on who computed it first.
 EXPERIMENT_THREADS = 1
 
+#: budget -> configuration name -> the full-size configuration at that budget. ``"paper"``: the
+#: training a paper used (or the full design before it was cut to fit one CPU sitting), for
+#: whoever has the machines (``python -m aebook run --budget paper``); a configuration without
+#: one runs its full configuration.
+BUDGETS: dict[str, dict[str, Any]] = {"paper": {}}
 
 
-def configure(name: str, *, quick: Any, full: Any) -> None:
-    """Enter the quick and the full configuration of ``name`` in :data:`CONFIGS`."""
+def configure(name: str, *, quick: Any, full: Any, paper: Any = None) -> None:
+    """Enter the quick and the full configuration of ``name`` in :data:`CONFIGS` (and, when
+    given, its ``paper`` budget in :data:`BUDGETS`)."""
     if name in CONFIGS["quick"]:
         raise ValueError(f"configuration {name!r} is declared twice")
-    for mode, value in (("quick", quick), ("full", full)):
+    for mode, value in (("quick", quick), ("full", full), ("paper", paper)):
+        if value is None and mode == "paper":
+            continue
         if not (dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen):
             raise TypeError(f"configuration {name!r} ({mode}) must be a frozen dataclass, got {value!r}")
-        CONFIGS[mode][name] = value
+        (BUDGETS["paper"] if mode == "paper" else CONFIGS[mode])[name] = value
+
+
+@contextlib.contextmanager
+def budget(name: str = "full"):
+    """Within the block, full mode computes with the configurations of budget ``name``
+    (``"full"``: as declared; ``"paper"``: :data:`BUDGETS` where one is declared)."""
+    if name == "full":
+        yield
+        return
+    if name not in BUDGETS:
+        raise ValueError(f"budget must be one of {['full', *BUDGETS]}, got {name!r}")
+    saved = dict(CONFIGS["full"])
+    CONFIGS["full"].update(BUDGETS[name])
+    clear_cache()
+    try:
+        yield
+    finally:
+        CONFIGS["full"].clear()
+        CONFIGS["full"].update(saved)
+        clear_cache()
 
 
 def config_for(name: str, mode: str | None = None) -> Any:

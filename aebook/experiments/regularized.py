@@ -95,12 +95,16 @@ configure("sparse",
           quick=SparseConfig(data="digits", K=128, lams=(0.0, 0.01, 0.03, 0.1, 0.3),
                              weight_l2s=(1e-4, 1e-3, 1e-2), epochs=60, batch_size=64, lr=3e-3),
           full=SparseConfig(data="mnist", K=1024, lams=(0.0, 0.003, 0.01, 0.03, 0.1, 0.3),
-                            weight_l2s=(1e-5, 1e-4, 1e-3, 1e-2), epochs=8, batch_size=128, lr=1e-3))
+                            weight_l2s=(1e-5, 1e-4, 1e-3, 1e-2), epochs=8, batch_size=128, lr=1e-3),
+          paper=SparseConfig(data="mnist", K=1024, lams=(0.0, 0.003, 0.01, 0.03, 0.1, 0.3),
+                             weight_l2s=(1e-5, 1e-4, 1e-3, 1e-2), epochs=30, batch_size=128, lr=1e-3))
 configure("dae_mnist",
           quick=DenoisingConfig(M=32, hidden=(256,), nus=(0.25, 0.5, 0.75), sigmas=(0.25, 0.5, 1.0),
                                 epochs=10, batch_size=64, lr=2e-3),
           full=DenoisingConfig(M=32, hidden=(1000, 500, 250), nus=(0.1, 0.25, 0.5, 0.75, 0.9),
-                               sigmas=(0.1, 0.25, 0.5, 1.0, 1.5), epochs=6, batch_size=256, lr=1e-3))
+                               sigmas=(0.1, 0.25, 0.5, 1.0, 1.5), epochs=6, batch_size=256, lr=1e-3),
+          paper=DenoisingConfig(M=32, hidden=(1000, 500, 250), nus=(0.1, 0.25, 0.5, 0.75, 0.9),
+                                sigmas=(0.1, 0.25, 0.5, 1.0, 1.5), epochs=15, batch_size=256, lr=1e-3))
 configure("dae_score",
           quick=Dae2DConfig(sigma=0.3, n_train=4000, hidden=(64, 64), M=32, epochs=150, batch_size=128, lr=3e-3),
           full=Dae2DConfig(sigma=0.3, n_train=50000, hidden=(256, 256), M=128, epochs=150, batch_size=512,

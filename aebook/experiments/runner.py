@@ -29,6 +29,7 @@ import torch
 from ..config import pick_device
 from .fingerprint import fingerprint
 from .registry import CONFIGS, EXPERIMENT_THREADS, EXPERIMENTS, RESULT_CACHE_ENV, clear_cache, runnable
+from .registry import budget as budget_
 from .results import FORMAT, RESULTS_DIR, FullResult, compare, load_full, to_json, write_record
 from .schedule import config_hash, fit_log, run_folder
 
@@ -124,10 +125,12 @@ class _Sittings(list):
 
 
 def run_experiment(name: str, *, mode: str = "full", out: str | os.PathLike | None = None,
-                   checkpoints: str | os.PathLike | None = "runs") -> Path:
+                   checkpoints: str | os.PathLike | None = "runs", budget: str = "full") -> Path:
     """Run the registered experiment ``name`` in ``mode`` with checkpoints under
     ``checkpoints/`` (resumed when they exist; ``None``: none) and write its sealed record to
-    ``out/<name>.json`` (default :data:`RESULTS_DIR`). Returns the path.
+    ``out/<name>.json`` (default :data:`RESULTS_DIR`). Returns the path. ``budget="paper"``
+    trains as long as the paper did (:data:`aebook.experiments.registry.BUDGETS`) and needs an
+    ``out`` of its own: the committed results are the ``full`` budget's.
 
     Raises:
         ValueError: ``name`` is not one of :func:`runnable`, or a quick run would write into the
@@ -135,8 +138,18 @@ def run_experiment(name: str, *, mode: str = "full", out: str | os.PathLike | No
     """
     if name not in EXPERIMENTS or EXPERIMENTS[name].config is None:
         raise ValueError(f"name must be one of {runnable()}, got {name!r}")
-    if mode != "full" and out is None:
-        raise ValueError(f"mode={mode!r} writes no committed result: give out=, a folder other than {RESULTS_DIR}")
+    if (mode != "full" or budget != "full") and out is None:
+        raise ValueError(f"mode={mode!r}, budget={budget!r} writes no committed result: give out=, a folder other "
+                         f"than {RESULTS_DIR}")
+    with budget_(budget):
+        return _run(name, mode, out, checkpoints, budget)
+
+
+def _budget_flag(budget: str) -> str:
+    return "" if budget == "full" else f" --budget {budget}"
+
+
+def _run(name: str, mode: str, out, checkpoints, budget: str) -> Path:
     spec = EXPERIMENTS[name]
     config = CONFIGS[mode][spec.config]
     commit = _commit()
@@ -151,12 +164,13 @@ def run_experiment(name: str, *, mode: str = "full", out: str | os.PathLike | No
         "format": FORMAT,
         "experiment": name,
         "mode": mode,
+        **({"budget": budget} if budget != "full" else {}),
         "config_name": spec.config,
         "config": to_json(config),
         "arguments": arguments_of(name, mode),
         "result": to_json(result),
         "provenance": {
-            "command": f"python -m aebook run {name} --mode {mode}",
+            "command": f"python -m aebook run {name} --mode {mode}" + _budget_flag(budget),
             "commit": commit,
             "fingerprint": fingerprint(spec.module),
             "device": _device_name(device),

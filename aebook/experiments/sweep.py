@@ -42,8 +42,8 @@ def by_cost(names: Sequence[str]) -> list[str]:
     return sorted(names, key=lambda n: (-cost(n), n))
 
 
-def _command(name: str, mode: str, out: str | None, checkpoints: str | None) -> list[str]:
-    cmd = [sys.executable, "-m", "aebook", "run", name, "--mode", mode, "--no-progress"]
+def _command(name: str, mode: str, out: str | None, checkpoints: str | None, budget: str) -> list[str]:
+    cmd = [sys.executable, "-m", "aebook", "run", name, "--mode", mode, "--budget", budget, "--no-progress"]
     if out:
         cmd += ["--out", str(out)]
     if checkpoints:
@@ -52,7 +52,8 @@ def _command(name: str, mode: str, out: str | None, checkpoints: str | None) -> 
 
 
 def run_parallel(names: Sequence[str], *, jobs: int, mode: str = "full", out: str | None = None,
-                 checkpoints: str | None = "runs", log_dir: str | os.PathLike | None = None) -> int:
+                 checkpoints: str | None = "runs", log_dir: str | os.PathLike | None = None,
+                 budget: str = "full") -> int:
     """Run ``names`` in ``jobs`` parallel processes, longest first; each process's output goes
     to ``log_dir/<name>.log`` (default ``<checkpoints>/logs``). Returns the number that failed."""
     log_dir = Path(log_dir or Path(checkpoints or "runs") / "logs")
@@ -63,7 +64,7 @@ def run_parallel(names: Sequence[str], *, jobs: int, mode: str = "full", out: st
         start = time.perf_counter()
         print(f"[{time.strftime('%H:%M:%S')}] {name} started (log {log_dir / (name + '.log')})", flush=True)
         with (log_dir / f"{name}.log").open("a") as log:
-            rc = subprocess.run(_command(name, mode, out, checkpoints), stdout=log, stderr=subprocess.STDOUT,
+            rc = subprocess.run(_command(name, mode, out, checkpoints, budget), stdout=log, stderr=subprocess.STDOUT,
                                 env=env).returncode
         state = "done" if rc == 0 else f"FAILED (exit {rc})"
         print(f"[{time.strftime('%H:%M:%S')}] {name} {state} after {time.perf_counter() - start:.0f} s", flush=True)
@@ -78,14 +79,15 @@ class ExperimentJob:
     """One experiment as a submitit job: runs it, and on preemption or timeout asks submitit to
     requeue the same call, which resumes from the run folder's checkpoints."""
 
-    def __init__(self, mode: str = "full", out: str | None = None, checkpoints: str = "runs"):
-        self.mode, self.out, self.checkpoints = mode, out, str(Path(checkpoints).resolve())
+    def __init__(self, mode: str = "full", out: str | None = None, checkpoints: str = "runs", budget: str = "full"):
+        self.mode, self.budget, self.checkpoints = mode, budget, str(Path(checkpoints).resolve())
         self.out = None if out is None else str(Path(out).resolve())
 
     def __call__(self, name: str) -> str:
         from .runner import run_experiment
 
-        return str(run_experiment(name, mode=self.mode, out=self.out, checkpoints=self.checkpoints))
+        return str(run_experiment(name, mode=self.mode, out=self.out, checkpoints=self.checkpoints,
+                                  budget=self.budget))
 
     def checkpoint(self, name: str):
         import submitit
@@ -95,7 +97,7 @@ class ExperimentJob:
 
 def submit(names: Sequence[str], *, executor: str = "slurm", mode: str = "full", out: str | None = None,
            checkpoints: str = "runs", timeout_min: int = 24 * 60, jobs: int | None = None,
-           partition: str | None = None, gpus: int = 0, wait: bool = False) -> list:
+           partition: str | None = None, gpus: int = 0, wait: bool = False, budget: str = "full") -> list:
     """Submit ``names`` as one job array with submitit's ``executor`` (``slurm``, ``local`` or
     ``debug``); every job gets ``timeout_min`` minutes and is requeued when preempted. Returns
     the submitit jobs (with ``wait``, after they finished; a failed job raises)."""
@@ -118,7 +120,7 @@ def submit(names: Sequence[str], *, executor: str = "slurm", mode: str = "full",
         ex.update_parameters(timeout_min=timeout_min)
     else:
         ex = submitit.DebugExecutor(folder=folder)
-    job = ExperimentJob(mode=mode, out=out, checkpoints=checkpoints)
+    job = ExperimentJob(mode=mode, out=out, checkpoints=checkpoints, budget=budget)
     jobs_ = ex.map_array(job, list(names))
     if wait:
         for j in jobs_:

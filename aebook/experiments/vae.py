@@ -55,11 +55,13 @@ class VAEConfig(Schedule):
 
 configure("vae_mnist",
           quick=VAEConfig(M=20, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, ks=(1, 10, 100, 1000)),
-          full=VAEConfig(M=50, hidden=(400,), epochs=60, batch_size=128, lr=1e-3, ks=(1, 10, 100, 1000, 5000)))
+          full=VAEConfig(M=50, hidden=(400,), epochs=60, batch_size=128, lr=1e-3, ks=(1, 10, 100, 1000, 5000)),
+          paper=VAEConfig(M=50, hidden=(400,), epochs=300, batch_size=128, lr=1e-3, ks=(1, 10, 100, 1000, 5000)))
 # A two-dimensional latent space, to be looked at (Kingma & Welling 2014, Fig. 4).
 configure("vae_mnist_2d",
           quick=VAEConfig(M=2, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, ks=(1, 100)),
-          full=VAEConfig(M=2, hidden=(400,), epochs=40, batch_size=128, lr=1e-3, ks=(1, 1000)))
+          full=VAEConfig(M=2, hidden=(400,), epochs=40, batch_size=128, lr=1e-3, ks=(1, 1000)),
+          paper=VAEConfig(M=2, hidden=(400,), epochs=200, batch_size=128, lr=1e-3, ks=(1, 1000)))
 
 
 @dataclass(frozen=True, eq=False)

@@ -150,7 +150,10 @@ configure("beta_vae",
                            free_bits=0.5),
           full=BetaConfig(M=50, hidden=(400,), epochs=15, batch_size=128, lr=1e-3,
                           betas=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0), collapse_beta=32.0,
-                          warmup=8, cycle=5, free_bits=0.5))
+                          warmup=8, cycle=5, free_bits=0.5),
+          paper=BetaConfig(M=50, hidden=(400,), epochs=50, batch_size=128, lr=1e-3,
+                           betas=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0), collapse_beta=32.0,
+                           warmup=25, cycle=10, free_bits=0.5))
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,7 +240,8 @@ class WarmupConfig(Schedule):
 
 configure("warmup",
           quick=WarmupConfig(M=50, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, warmup=20, threshold=0.1),
-          full=WarmupConfig(M=50, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, warmup=15, threshold=0.1))
+          full=WarmupConfig(M=50, hidden=(400,), epochs=30, batch_size=128, lr=1e-3, warmup=15, threshold=0.1),
+          paper=WarmupConfig(M=50, hidden=(400,), epochs=100, batch_size=128, lr=1e-3, warmup=50, threshold=0.1))
 
 
 @experiment(config="warmup", maxsize=2)
@@ -356,7 +360,8 @@ class ConvConfig(Schedule):
 
 configure("conv_vae",
           quick=ConvConfig(M=20, channels=(32, 64), hidden=(400,), epochs=10, batch_size=128, lr=1e-3),
-          full=ConvConfig(M=50, channels=(32, 64), hidden=(400,), epochs=10, batch_size=128, lr=1e-3))
+          full=ConvConfig(M=50, channels=(32, 64), hidden=(400,), epochs=10, batch_size=128, lr=1e-3),
+          paper=ConvConfig(M=50, channels=(32, 64), hidden=(400,), epochs=30, batch_size=128, lr=1e-3))
 
 
 @dataclass(frozen=True, eq=False)
