@@ -104,3 +104,30 @@ def test_the_paper_table_and_the_run_list_render_without_results(tmp_path):
 def test_an_unknown_experiment_is_named_in_the_error():
     with pytest.raises(ValueError, match="name must be an experiment with a report.*'deep_vs_pca'"):
         RP.beside("deep_vs_pca")
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_a_committed_result_has_the_fields_of_todays_result_class(name):
+    """A renamed or removed result field would show "–" in the quick column: the committed
+    result's fields must be the result class's (format-1 results also held a wall time, which
+    the runner now records)."""
+    import dataclasses
+    import typing
+
+    full = RS.load_full(name)
+    ret = typing.get_type_hints(R.EXPERIMENTS[name].func.__wrapped__)["return"]
+    if not dataclasses.is_dataclass(ret):
+        pytest.skip(f"{name} returns {ret}")
+    fields = {f.name for f in dataclasses.fields(ret)}
+    keys = set(full.result) - ({"wall_time_s", "wall_times_s"} if full.format < 2 else set())
+    assert keys == fields, f"{name}: result class and committed result differ in {sorted(keys ^ fields)}"
+
+
+def test_glue_keys_name_every_row_and_table_cell(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(RP, "glue_text", lambda key, text: glued.setdefault(key, text))
+    RP.beside("deep_vs_pca_mnist", None, "en")
+    full = RS.load_full("deep_vs_pca_mnist")
+    assert glued["deep_vs_pca_mnist.full.pca_test_M30"] == f"{full['pca_test_errors'][1]:.2f}"
+    RP.beside("denoising_table", None, "en")
+    assert any(k.startswith("denoising_table.full.mask.0.75.") for k in glued), sorted(glued)[:5]

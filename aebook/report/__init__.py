@@ -19,6 +19,7 @@ from :mod:`aebook.i18n`, so the Korean and English pages share the code cells.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +28,8 @@ from ..experiments.results import FullResult, load_full, to_json
 from ..i18n import resolve_lang, t
 from .specs import CLAIMS, PAGES, REPORTS, Report, Row
 
-__all__ = ["CLAIMS", "PAGES", "REPORTS", "Markdown", "Report", "Row", "beside", "full_table", "paper_table",
-           "runs_table"]
+__all__ = ["CLAIMS", "PAGES", "REPORTS", "Markdown", "Report", "Row", "beside", "full_table", "glue_text",
+           "paper_table", "runs_table"]
 
 
 class Markdown(str):
@@ -36,6 +37,33 @@ class Markdown(str):
 
     def _repr_markdown_(self) -> str:
         return str(self)
+
+
+class _Text(str):
+    """A formatted number that a page's prose inserts as it is (its repr has no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def glue_text(key: str, text: str) -> None:
+    """Store ``text`` under ``key`` for the page's prose (myst-nb's ``{glue:text}`key```), when
+    running in a Jupyter kernel with myst-nb installed; elsewhere nothing happens. The key is the
+    same in both languages, so the Korean and the English prose insert the same numbers."""
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    glue(key, _Text(text), display=False)
+
+
+def _row_key(rep: Report, row: Any) -> str:
+    """The key of one row of a sweep table: its leading label columns (e.g. ``mask.0.25``)."""
+    cols = rep.columns[:2] if rep.table_key == 2 else rep.columns[:1]
+    return ".".join(re.sub(r"[^0-9A-Za-z.=-]+", "", c.value(row)) or "x" for c in cols)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -101,9 +129,15 @@ def full_table(name: str, lang: str | None = None, *, folder=None) -> Markdown:
     if rep.table_rows is None:
         body = [[t(f"report.row.{r.key}", lang), r.value(full.result)] for r in rep.rows]
         header = [t("report.quantity", lang), t("report.full", lang)]
+        for r in rep.rows:
+            glue_text(f"{name}.full.{r.key}", r.value(full.result))
     else:
-        body = [[c.value(row) for c in rep.columns] for row in rep.table_rows(full.result)]
+        rows = rep.table_rows(full.result)
+        body = [[c.value(row) for c in rep.columns] for row in rows]
         header = [t(f"report.row.{c.key}", lang) for c in rep.columns]
+        for row in rows:
+            for c in rep.columns:
+                glue_text(f"{name}.full.{_row_key(rep, row)}.{c.key}", c.value(row))
     return Markdown(f"**{t('report.full_table', lang)}**\n\n{_table(header, body)}\n\n{_full_line(name, full, lang)}")
 
 
@@ -126,6 +160,10 @@ def beside(name: str, quick: Any = None, lang: str | None = None, *, folder=None
         row += [r.value(q)] if q is not None else []
         row += [r.value(full.result) if full is not None else "–"] + ([r.paper or "–"] if papers else [])
         body.append(row)
+        if q is not None:
+            glue_text(f"{name}.quick.{r.key}", row[1])
+        if full is not None:
+            glue_text(f"{name}.full.{r.key}", r.value(full.result))
     lines = [_table(header, body), ""]
     if q is not None:
         c = _config(name, "quick")

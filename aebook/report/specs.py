@@ -24,6 +24,8 @@ class Row:
     paper: str = ""
 
     def value(self, result: Any) -> str:
+        """The formatted quantity, "–" where the result holds none (tests/test_report.py checks
+        that the committed results and today's result classes have the same fields)."""
         if self.get is None:
             return "–"
         try:
@@ -46,6 +48,7 @@ class Report:
     columns: tuple[Row, ...] = ()
     table_rows: Callable[[Any], Sequence[Any]] | None = None
     paper: str = ""
+    table_key: int = 1  # how many leading columns name a row of the table (glue keys)
     data: Callable[[dict, str], str] = field(default=lambda c, mode: _mnist(mode))
     detail: Callable[[dict], str] = field(default=lambda c: _epochs(c))
 
@@ -144,14 +147,14 @@ REPORTS: dict[str, Report] = {
                  Row("active", lambda r: r["active_per_input"], "{:.1f}"),
                  Row("dead", lambda r: 100 * r["dead_fraction"], "{:.1f} %"),
                  Row("dec_norm", lambda r: r["decoder_norm"], "{:.2f}")),
-        table_rows=lambda r: r["rows"],
+        table_rows=lambda r: r["rows"], table_key=2,
         data=lambda c, mode: _mnist(mode) if c["data"] == "mnist" else t("report.digits"),
         detail=lambda c: f"K = {c['K']}, {_epochs(c)}"),
     "denoising_table": Report(
         columns=(Row("kind", lambda r: r["kind"], "{}"), Row("level", lambda r: r["level"], "{:g}"),
                  Row("noisy", lambda r: r["noisy"]), Row("plain_ae", lambda r: r["plain"]),
                  Row("dae", lambda r: r["dae"]), Row("dae_clean", lambda r: r["dae_clean"])),
-        table_rows=lambda r: r["rows"],
+        table_rows=lambda r: r["rows"], table_key=2,
         detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']}, {_epochs(c)}"),
     "score_field": Report(rows=(
         Row("cos_median", lambda r: r["cos_median"], "{:.3f}"),
