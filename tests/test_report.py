@@ -131,3 +131,17 @@ def test_glue_keys_name_every_row_and_table_cell(monkeypatch):
     assert glued["deep_vs_pca_mnist.full.pca_test_M30"] == f"{full['pca_test_errors'][1]:.2f}"
     RP.beside("denoising_table", None, "en")
     assert any(k.startswith("denoising_table.full.mask.0.75.") for k in glued), sorted(glued)[:5]
+
+
+@pytest.mark.parametrize("claim", RP.FULL_CLAIMS, ids=lambda c: c.text)
+def test_every_full_size_conclusion_of_a_page_holds_on_the_committed_result(claim):
+    full = RS.load_full(claim.experiment)
+    assert claim.holds(full.result), f"{claim.experiment}: '{claim.text}' no longer holds at full size"
+
+
+def test_every_page_prints_the_full_size_conclusions_of_its_experiments():
+    for lang in ("en", "ko"):
+        for name in {c.experiment for c in RP.FULL_CLAIMS}:
+            nb = nbformat.read(ROOT / "book" / lang / f"{RP.PAGES[name]}.ipynb", as_version=4)
+            code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+            assert re.search(rf"full_claims\([^)]*\"{name}\"", code), f"{lang}/{RP.PAGES[name]} omits {name}"

@@ -26,10 +26,10 @@ from typing import Any
 from ..experiments.registry import CONFIGS, EXPERIMENTS
 from ..experiments.results import FullResult, load_full, to_json
 from ..i18n import resolve_lang, t
-from .specs import CLAIMS, PAGES, REPORTS, Report, Row
+from .specs import CLAIMS, FULL_CLAIMS, PAGES, REPORTS, FullClaim, Report, Row
 
-__all__ = ["CLAIMS", "PAGES", "REPORTS", "Markdown", "Report", "Row", "beside", "full_table", "glue_text",
-           "paper_table", "runs_table"]
+__all__ = ["CLAIMS", "FULL_CLAIMS", "PAGES", "REPORTS", "FullClaim", "Markdown", "Report", "Row", "beside",
+           "full_claims", "full_table", "glue_full", "glue_text", "paper_table", "runs_table"]
 
 
 class Markdown(str):
@@ -60,10 +60,31 @@ def glue_text(key: str, text: str) -> None:
     glue(key, _Text(text), display=False)
 
 
+def _glue_full(name: str, rep: Report, full: FullResult) -> None:
+    """Glue every number the full-size table of ``name`` shows, under ``<name>.full.<row>`` or,
+    for sweeps, ``<name>.full.<row label>.<column>``."""
+    for r in rep.rows:
+        glue_text(f"{name}.full.{r.key}", r.value(full.result))
+    if rep.table_rows is not None:
+        for row in rep.table_rows(full.result):
+            for c in rep.columns:
+                glue_text(f"{name}.full.{_row_key(rep, row)}.{c.key}", c.value(row))
+
+
+def glue_full(*names: str, folder=None) -> None:
+    """Make the committed full-size numbers of ``names`` available to a page's prose, as
+    :func:`beside` does, without showing a table (for pages that discuss results shown
+    elsewhere)."""
+    for name in names:
+        full = load_full(name, folder)
+        if full is not None:
+            _glue_full(name, _report(name), full)
+
+
 def _row_key(rep: Report, row: Any) -> str:
     """The key of one row of a sweep table: its leading label columns (e.g. ``mask.0.25``)."""
     cols = rep.columns[:2] if rep.table_key == 2 else rep.columns[:1]
-    return ".".join(re.sub(r"[^0-9A-Za-z.=-]+", "", c.value(row)) or "x" for c in cols)
+    return ".".join(re.sub(r"[^0-9A-Za-z.-]+", "", c.value(row)) or "x" for c in cols)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -126,18 +147,13 @@ def full_table(name: str, lang: str | None = None, *, folder=None) -> Markdown:
     rep, full = _report(name), load_full(name, folder)
     if full is None:
         return Markdown(t("report.no_full", lang, name=name))
+    _glue_full(name, rep, full)
     if rep.table_rows is None:
         body = [[t(f"report.row.{r.key}", lang), r.value(full.result)] for r in rep.rows]
         header = [t("report.quantity", lang), t("report.full", lang)]
-        for r in rep.rows:
-            glue_text(f"{name}.full.{r.key}", r.value(full.result))
     else:
-        rows = rep.table_rows(full.result)
-        body = [[c.value(row) for c in rep.columns] for row in rows]
+        body = [[c.value(row) for c in rep.columns] for row in rep.table_rows(full.result)]
         header = [t(f"report.row.{c.key}", lang) for c in rep.columns]
-        for row in rows:
-            for c in rep.columns:
-                glue_text(f"{name}.full.{_row_key(rep, row)}.{c.key}", c.value(row))
     return Markdown(f"**{t('report.full_table', lang)}**\n\n{_table(header, body)}\n\n{_full_line(name, full, lang)}")
 
 
@@ -162,8 +178,8 @@ def beside(name: str, quick: Any = None, lang: str | None = None, *, folder=None
         body.append(row)
         if q is not None:
             glue_text(f"{name}.quick.{r.key}", row[1])
-        if full is not None:
-            glue_text(f"{name}.full.{r.key}", r.value(full.result))
+    if full is not None:
+        _glue_full(name, rep, full)
     lines = [_table(header, body), ""]
     if q is not None:
         c = _config(name, "quick")
@@ -215,3 +231,19 @@ def runs_table(lang: str | None = None, *, folder=None) -> Markdown:
                      f"{minutes:.0f}", str(len(p.get("sittings", [])) or 1), p["device"], p["date"][:10], p["commit"],
                      t(f"report.status.{_status(name, full)}", lang)])
     return Markdown(_table(header, body))
+
+
+def full_claims(*names: str, folder=None) -> dict[str, bool]:
+    """The conclusions the pages draw from the committed full-size results of ``names``
+    (:data:`FULL_CLAIMS`), each with whether it holds; a page's claims cell prints them beside
+    its quick-mode claims, and tests/test_report.py asserts that every one holds."""
+    unknown = sorted(set(names) - {c.experiment for c in FULL_CLAIMS})
+    if unknown:
+        raise ValueError(f"names must be experiments with full-size claims, one of "
+                         f"{sorted({c.experiment for c in FULL_CLAIMS})}; got {unknown}")
+    out = {}
+    for c in FULL_CLAIMS:
+        if c.experiment in names:
+            full = load_full(c.experiment, folder)
+            out[c.text] = full is not None and bool(c.holds(full.result))
+    return out

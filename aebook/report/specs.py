@@ -4,6 +4,7 @@ numbers of the papers we set beside ours (:data:`CLAIMS`). Results are read as p
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,17 @@ def _run(label: str) -> Callable[[Any], dict]:
     return get
 
 
+def _M(result: dict, field_: str, M: int) -> float:
+    """``result[field_]`` at the code size ``M`` (deep_vs_pca_mnist)."""
+    return result[field_][result["Ms"].index(M)]
+
+
+def _gv_ratios(result: dict) -> list[float]:
+    """Score-function over reparameterised gradient variance at each L (gradient_variance)."""
+    v = result["variance"]
+    return [s / p for s, p in zip(v["score"], v["reparam"], strict=True)]
+
+
 def _iwae(label: str, field_: str) -> Callable[[dict], float]:
     return lambda r: r[field_][r["labels"].index(label)]
 
@@ -116,6 +128,8 @@ REPORTS: dict[str, Report] = {
         Row("rel_gap_test", lambda r: 100 * r["rel_gap_test"], "{:+.2f} %"),
         Row("max_angle", lambda r: r["max_angle_deg"], "{:.2f}°", paper="0° (Baldi & Hornik 1989)"),
         Row("max_offdiag_cos", lambda r: r["max_offdiag_cos"], "{:.3f}"),
+        Row("min_angle", lambda r: min(r["angles_deg"]), "{:.2f}°"),
+        Row("col_norm", lambda r: statistics.median(r["column_norms"]), "{:.1f}"),
     ), paper="Baldi & Hornik (1989)"),
     "shallow_vs_pca": Report(rows=(
         Row("pca_test", lambda r: r["pca_test_error"]),
@@ -139,6 +153,8 @@ REPORTS: dict[str, Report] = {
         Row("pca_test_M30", lambda r: r["pca_test_errors"][r["Ms"].index(30)], "{:.2f}", paper="13.87"),
         Row("ae_test_M30", lambda r: r["ae_test_errors"][r["Ms"].index(30)], "{:.2f}", paper="3.00"),
         Row("logistic_pca_M30", None, paper="8.01"),
+        Row("ae_train_M30", lambda r: _M(r, "ae_train_errors", 30), "{:.2f}"),
+        Row("pca_over_ae_M30", lambda r: _M(r, "pca_test_errors", 30) / _M(r, "ae_test_errors", 30), "{:.1f}×"),
     ), paper=HS, detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-M ({c['activation']}), {_epochs(c)}"),
     "sparse_sweep": Report(
         columns=(Row("penalty", lambda r: r["penalty"], "{}"), Row("strength", lambda r: r["strength"], "{:g}"),
@@ -164,6 +180,7 @@ REPORTS: dict[str, Report] = {
         Row("far_cos", lambda r: r["far_cos_median"], "{:.2f}"),
         Row("dae_mse", lambda r: r["dae_mse"], "{:.4f}"),
         Row("optimal_mse", lambda r: r["optimal_mse"], "{:.4f}"),
+        Row("dae_share", lambda r: 100 * r["dae_mse"] / r["optimal_mse"], "{:.0f} %"),
     ), data=_synthetic),
     "curve_denoiser": Report(rows=(
         Row("cos_all", lambda r: r["cos_mean"], "{:.3f}"),
@@ -175,6 +192,7 @@ REPORTS: dict[str, Report] = {
         Row("mae_loss", lambda r: r["train_loss"][-1], "{:.4f}"),
         Row("mae_baseline", lambda r: r["baseline"], "{:.4f}"),
         *(Row(f"mae_err_{k}", _at("errors", k), "{:.4f}") for k in ("0.5", "0.75", "0.9")),
+        Row("mae_below_baseline", lambda r: 100 * (1 - r["errors"]["0.75"] / r["baseline"]), "{:.0f} %"),
     ), detail=lambda c: t("report.mae", None, p=c["model"]["patch_size"], w=c["model"]["embed_dim"],
                           d=c["model"]["depth"], ep=c["epochs"], r=c["mask_ratio"])),
     "linear_probe": Report(rows=(
@@ -200,6 +218,7 @@ REPORTS: dict[str, Report] = {
         Row("kl", lambda r: r["kl"]),
         *(Row(f"neg_iwae_{k}", _at("neg_iwae", k)) for k in ("100", "1000", "5000")),
         Row("active", lambda r: r["active"], "{}"),
+        Row("iwae_gain", lambda r: r["neg_elbo"] - r["neg_iwae"][max(r["neg_iwae"], key=int)]),
     ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
     "mnist_vae_2d": Report(rows=(
         Row("neg_elbo", lambda r: r["neg_elbo"]),
@@ -217,6 +236,10 @@ REPORTS: dict[str, Report] = {
         Row("nll_iwae50", None, paper="84.78"),
         Row("active_vae", _iwae("VAE k=1", "active"), "{}"),
         Row("active_iwae5", _iwae("IWAE k=5", "active"), "{}"),
+        Row("nll_gain", lambda r: _iwae("VAE k=1", "neg_log_px")(r) - _iwae("IWAE k=5", "neg_log_px")(r), "{:.2f}",
+            paper="1.22"),
+        Row("elbo_vae", _iwae("VAE k=1", "neg_elbo"), "{:.2f}"),
+        Row("elbo_iwae5", _iwae("IWAE k=5", "neg_elbo"), "{:.2f}"),
         Row("passes", lambda r: r["epochs"], "{}", paper="3,280"),
     ), paper=BURDA, data=lambda c, mode: t("report.binary", None, data=_mnist(mode), n=f"{c['n_test']:,}"),
         detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), batch {c['batch_size']}, "
@@ -224,6 +247,9 @@ REPORTS: dict[str, Report] = {
     "gradient_variance": Report(rows=(
         Row("gv_score", lambda r: r["variance"]["score"][0] / r["variance"]["reparam"][0], "{:.1f}×"),
         Row("gv_reparam", lambda r: r["variance"]["reparam"][0], "{:.1f}"),
+        Row("gv_min", lambda r: min(_gv_ratios(r)), "{:.0f}×"),
+        Row("gv_max", lambda r: max(_gv_ratios(r)), "{:.0f}×"),
+        Row("gv_bias", lambda r: max(abs(x) for v in r["bias_se"].values() for x in v if x is not None), "{:.1f}"),
     ), data=lambda c, mode: t("report.linear_gaussian"),
         detail=lambda c: t("report.draws", None, n=c["draws"])),
     "beta_sweep": Report(
@@ -317,3 +343,31 @@ CLAIMS = (
 
 
 
+
+
+# ------------------------------------------------------------------------------------------------
+# what the pages conclude from the full-size runs, checked on the committed results
+
+
+@dataclass(frozen=True)
+class FullClaim:
+    """A conclusion a page draws from the committed full-size result of ``experiment``: its
+    ``text`` (as the page's claims cell prints it) and the test ``holds(result)``."""
+
+    experiment: str
+    text: str
+    holds: Callable[[dict], bool]
+
+
+FULL_CLAIMS = (
+    FullClaim("deep_vs_pca_mnist", "full MNIST, M = 30: deep AE below PCA on the test images",
+              lambda r: _M(r, "ae_test_errors", 30) < _M(r, "pca_test_errors", 30)),
+    FullClaim("deep_vs_pca_mnist", "full MNIST, M = 2: deep AE below PCA on the test images",
+              lambda r: _M(r, "ae_test_errors", 2) < _M(r, "pca_test_errors", 2)),
+    FullClaim("deep_vs_pca_mnist", "full MNIST, M = 30: PCA gives Hinton & Salakhutdinov's 13.87 (within 0.01)",
+              lambda r: abs(_M(r, "pca_test_errors", 30) - 13.87) <= 0.01),
+    FullClaim("deep_vs_pca_mnist", "full MNIST, M = 30: deep AE above their 3.00 and below their logistic PCA's 8.01",
+              lambda r: 3.00 < _M(r, "ae_test_errors", 30) < 8.01),
+    FullClaim("deep_vs_pca_mnist", "full MNIST, M = 30: deep AE's training error below its test error",
+              lambda r: _M(r, "ae_train_errors", 30) < _M(r, "ae_test_errors", 30)),
+)
