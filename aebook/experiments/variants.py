@@ -1,18 +1,13 @@
 """Named experiments of section 19.2.2: the reparameterization trick, β, and VAE variants.
 
 =================================  ==========================================================
-:func:`gradient_variance`          reparameterised vs score-function (REINFORCE) gradients of
-                                   the first term of (19.14) on the linear-Gaussian model,
-                                   whose exact gradient is known: bias and variance per L
-:func:`beta_sweep`                 MNIST-5k VAEs trained with KL weight β: reconstruction,
-                                   KL and active units per β (Higgins et al. 2017)
-:func:`collapse_remedies`          at a β where plain training collapses every unit: the
-                                   same β reached by linear or cyclic warm-up, and free bits
-:func:`warmup_at_beta_one`         partial collapse with a wide latent at β = 1, plainly
-                                   and with warm-up
+:func:`gradient_variance`          reparameterised vs score-function gradients of (19.14)'s
+                                   first term on the linear-Gaussian model: bias, variance
+:func:`beta_sweep`                 MNIST-5k VAEs trained with KL weight β (Higgins et al. 2017)
+:func:`collapse_remedies`          where plain training collapses every unit: linear or cyclic
+                                   warm-up to the same β, and free bits
+:func:`warmup_at_beta_one`         partial collapse with a wide latent at β = 1, ± warm-up
 :func:`cvae_digits`                conditional VAEs for several M, judged by a classifier
-                                   trained on MNIST-5k: how often a sample of class c is read
-                                   as c
 :func:`conv_vs_mlp`                a convolutional VAE against the MLP VAE, same epochs
 :func:`learned_variance`           a decoder that outputs a variance, on 2-D data whose noise
                                    level changes along a curve
