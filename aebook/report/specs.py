@@ -370,4 +370,57 @@ FULL_CLAIMS = (
               lambda r: 3.00 < _M(r, "ae_test_errors", 30) < 8.01),
     FullClaim("deep_vs_pca_mnist", "full MNIST, M = 30: deep AE's training error below its test error",
               lambda r: _M(r, "ae_train_errors", 30) < _M(r, "ae_test_errors", 30)),
+    FullClaim("seed_spread", "full: every seed ends below PCA's error", lambda r: r["max"] < r["pca_test_error"]),
+    FullClaim("seed_spread", "full: the worst seed's error > 3 x the best seed's", lambda r: r["max"] > 3 * r["min"]),
+    FullClaim("sparse_sweep", "full MNIST: the share of zeros rises at every step of the L1 strength",
+              lambda r: _increasing([x["zero_fraction"] for x in _rows(r, "none", "l1")])),
+    FullClaim("sparse_sweep", "full MNIST: the largest L1 strength more than doubles the dead units",
+              lambda r: _rows(r, "l1")[-1]["dead_fraction"] > 2 * _rows(r, "none")[0]["dead_fraction"]),
+    FullClaim("sparse_sweep", "full MNIST: every L1 model has longer decoder columns than no penalty",
+              lambda r: all(x["decoder_norm"] > _rows(r, "none")[0]["decoder_norm"] for x in _rows(r, "l1"))),
+    FullClaim("sparse_sweep", "full MNIST: weight decay moves the share of zeros by less than 3 points",
+              lambda r: all(abs(x["zero_fraction"] - _rows(r, "none")[0]["zero_fraction"]) < 0.03
+                            for x in _rows(r, "l2"))),
+    FullClaim("denoising_table", "full MNIST: DAE below the plain AE on corrupted images, every level",
+              lambda r: all(x["dae"] < x["plain"] for x in r["rows"])),
+    FullClaim("denoising_table", "full MNIST: DAE below the corrupted input, every level from 0.25",
+              lambda r: all(x["dae"] < x["noisy"] for x in r["rows"] if x["level"] >= 0.25)),
+    FullClaim("denoising_table", "full MNIST: at level 0.1 the DAE's output is further from x than its input",
+              lambda r: all(x["dae"] > x["noisy"] for x in r["rows"] if x["level"] == 0.1)),
+    FullClaim("denoising_table", "full MNIST, mask 0.75: DAE on clean images worse than the plain AE",
+              lambda r: _level(r, "mask", 0.75)["dae_clean"] > r["plain_clean_error"]),
+    FullClaim("beta_sweep", "full MNIST: KL falls at every step of beta",
+              lambda r: _increasing([-x["kl"] for x in r["runs"]])),
+    FullClaim("beta_sweep", "full MNIST: beta = 1 has the lowest held-out -ELBO",
+              lambda r: min(r["runs"], key=lambda x: x["neg_elbo"])["beta"] == 1.0),
+    FullClaim("beta_sweep", "full MNIST: no active unit from beta = 32 on",
+              lambda r: all(x["active"] == 0 for x in r["runs"] if x["beta"] >= 32)),
+    FullClaim("collapse_remedies", "full MNIST, beta = 32: warm-up and cyclic leave at most 2 active units",
+              lambda r: all(_run(k)(r)["active"] <= 2 for k in ("warm-up", "cyclic"))),
+    FullClaim("collapse_remedies", "full MNIST, beta = 32: free bits keeps at least 45 of 50 units active",
+              lambda r: _run("free bits")(r)["active"] >= 45),
+    FullClaim("warmup_at_beta_one", "full MNIST, beta = 1: warm-up leaves more active units (Burda's count)",
+              lambda r: _run("warm-up")(r)["active"] > _run("plain")(r)["active"]),
+    FullClaim("warmup_at_beta_one", "full MNIST, beta = 1: warm-up's held-out -ELBO is worse",
+              lambda r: _run("warm-up")(r)["neg_elbo"] > _run("plain")(r)["neg_elbo"]),
+    FullClaim("conv_vs_mlp", "full MNIST: the convolutional VAE's -ELBO is below the MLP's",
+              lambda r: r["neg_elbo"]["conv"] < r["neg_elbo"]["mlp"]),
+    FullClaim("conv_vs_mlp", "full MNIST: the convolutional VAE trains more than 2 x slower",
+              lambda r: r["train_time_s"]["conv"] > 2 * r["train_time_s"]["mlp"]),
+    FullClaim("mnist_vae_2d", "full MNIST, M = 2: KL below 10 nats", lambda r: r["kl"] < 10),
+    FullClaim("mnist_vae_2d", "full MNIST, M = 2: -L_1000 below the -ELBO",
+              lambda r: r["neg_iwae"]["1000"] < r["neg_elbo"]),
 )
+
+
+def _rows(result: dict, *penalties: str) -> list[dict]:
+    """The rows of a sparse sweep with these penalties, in the sweep's order."""
+    return [x for x in result["rows"] if x["penalty"] in penalties]
+
+
+def _level(result: dict, kind: str, level: float) -> dict:
+    return next(x for x in result["rows"] if x["kind"] == kind and x["level"] == level)
+
+
+def _increasing(values: Sequence[float]) -> bool:
+    return all(a < b for a, b in zip(values, values[1:]))
