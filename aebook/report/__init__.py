@@ -19,13 +19,14 @@ from :mod:`aebook.i18n`, so the Korean and English pages share the code cells.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from ..experiments.registry import CONFIGS, EXPERIMENTS
 from ..experiments.results import FullResult, load_full, to_json
-from ..i18n import resolve_lang, t
+from ..i18n import STRINGS, get_language, resolve_lang, set_language, t
 from .specs import CLAIMS, FULL_CLAIMS, PAGES, REPORTS, FullClaim, Report, Row
 
 __all__ = ["CLAIMS", "FULL_CLAIMS", "PAGES", "REPORTS", "FullClaim", "Markdown", "Report", "Row", "beside",
@@ -95,10 +96,31 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
+def _localize(text: str, lang: str) -> str:
+    """A result's own label (``plain``, ``mask``, ``none``) or a citation's "et al." in the
+    page's language; anything else as it is."""
+    key = f"report.label.{text}"
+    if key in STRINGS:
+        return t(key, lang)
+    return text.replace(" et al.", " 외") if lang == "ko" else text
+
+
+@contextlib.contextmanager
+def _language(lang: str):
+    """Render in ``lang``: the report's lines read the current language."""
+    before = get_language()
+    set_language(lang)
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
 def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
              "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in body]
+    lang = get_language()
+    lines += ["| " + " | ".join(_cell(_localize(str(c), lang)) for c in row) + " |" for row in body]
     return "\n".join(lines)
 
 
@@ -144,6 +166,12 @@ def full_table(name: str, lang: str | None = None, *, folder=None) -> Markdown:
     """The committed full-size result of ``name`` as a table in the page's format, with the
     line that says what ran where. Experiments with headline rows show the rows."""
     lang = resolve_lang(lang)
+    with _language(lang):
+        return _full_table(name, lang, folder=folder)
+
+
+def _full_table(name: str, lang: str | None = None, *, folder=None) -> Markdown:
+    lang = resolve_lang(lang)
     rep, full = _report(name), load_full(name, folder)
     if full is None:
         return Markdown(t("report.no_full", lang, name=name))
@@ -161,6 +189,12 @@ def beside(name: str, quick: Any = None, lang: str | None = None, *, folder=None
     """The quick result computed on the page (``quick``, the experiment's return value) and the
     committed full-size result of experiment ``name`` side by side, with the paper's number
     where one exists; for sweeps, the full table below the page's own. Returns Markdown."""
+    lang = resolve_lang(lang)
+    with _language(lang):
+        return _beside(name, quick, lang, folder=folder)
+
+
+def _beside(name: str, quick: Any = None, lang: str | None = None, *, folder=None) -> Markdown:
     lang = resolve_lang(lang)
     rep, full = _report(name), load_full(name, folder)
     if rep.table_rows is not None:
@@ -186,7 +220,7 @@ def beside(name: str, quick: Any = None, lang: str | None = None, *, folder=None
         lines.append(t("report.quick_line", lang, data=rep.data(c, "quick"), detail=rep.detail(c)))
     lines.append(_full_line(name, full, lang) if full is not None else t("report.no_full", lang, name=name))
     if rep.paper:
-        lines.append(t("report.paper_line", lang, paper=rep.paper))
+        lines.append(t("report.paper_line", lang, paper=_localize(rep.paper, lang)))
     return Markdown("\n\n".join(lines))
 
 
@@ -198,6 +232,12 @@ def _row(name: str, key: str) -> Row:
 def paper_table(lang: str | None = None, *, folder=None) -> Markdown:
     """Every number a paper reports beside ours from the committed full-size runs (same data,
     same definition of the number; the settings column says what we ran)."""
+    lang = resolve_lang(lang)
+    with _language(lang):
+        return _paper_table(lang, folder=folder)
+
+
+def _paper_table(lang: str | None = None, *, folder=None) -> Markdown:
     lang = resolve_lang(lang)
     header = [t(k, lang) for k in ("report.claim", "report.source", "report.theirs", "report.ours",
                                    "report.setting")]
@@ -215,6 +255,12 @@ def paper_table(lang: str | None = None, *, folder=None) -> Markdown:
 
 def runs_table(lang: str | None = None, *, folder=None) -> Markdown:
     """Every committed full-size run: what ran, on which page, on what, for how long, when."""
+    lang = resolve_lang(lang)
+    with _language(lang):
+        return _runs_table(lang, folder=folder)
+
+
+def _runs_table(lang: str | None = None, *, folder=None) -> Markdown:
     lang = resolve_lang(lang)
     header = [t(k, lang) for k in ("report.experiment", "report.page", "report.what", "report.minutes",
                                    "report.sittings", "report.device", "report.date", "report.commit",

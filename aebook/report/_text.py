@@ -30,6 +30,16 @@ register_strings({
                        "ko": "`{name}`의 전체 규모 결과는 아직 커밋되지 않았습니다 "
                              "(`python -m aebook run {name} --mode full`)."},
     "report.paper_line": {"en": "Paper: {paper}.", "ko": "논문: {paper}."},
+    "report.epochs": {"en": "{n} ep", "ko": "{n} 에포크"},
+    "report.batch": {"en": "batch {n}", "ko": "배치 {n}"},
+    "report.warmup": {"en": "warm-up {n}", "ko": "워밍업 {n}"},
+    "report.label.plain": {"en": "plain", "ko": "기본"},
+    "report.label.warm-up": {"en": "warm-up", "ko": "워밍업"},
+    "report.label.cyclic": {"en": "cyclic", "ko": "주기적"},
+    "report.label.free bits": {"en": "free bits", "ko": "자유 비트"},
+    "report.label.mask": {"en": "mask", "ko": "마스크"},
+    "report.label.gaussian": {"en": "gaussian", "ko": "가우시안"},
+    "report.label.none": {"en": "none", "ko": "없음"},
     "report.full_line": {"en": "Full-size run: {data}; {detail}. {device}, {minutes} min, {date}, commit {commit}.",
                          "ko": "전체 규모 실행: {data}; {detail}. {device}, {minutes}분, {date}, 커밋 {commit}."},
     "report.legacy": {"en": "This run was recorded before code fingerprints and call arguments were; its re-run "

@@ -65,9 +65,9 @@ def _mnist(mode: str) -> str:
 def _epochs(c: dict) -> str:
     parts = []
     if "epochs" in c:
-        parts.append(f"{c['epochs']} ep")
+        parts.append(t("report.epochs", None, n=c["epochs"]))
     if "batch_size" in c:
-        parts.append(f"batch {c['batch_size']}")
+        parts.append(t("report.batch", None, n=c["batch_size"]))
     return ", ".join(parts)
 
 
@@ -242,7 +242,7 @@ REPORTS: dict[str, Report] = {
         Row("elbo_iwae5", _iwae("IWAE k=5", "neg_elbo"), "{:.2f}"),
         Row("passes", lambda r: r["epochs"], "{}", paper="3,280"),
     ), paper=BURDA, data=lambda c, mode: t("report.binary", None, data=_mnist(mode), n=f"{c['n_test']:,}"),
-        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), batch {c['batch_size']}, "
+        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), {t('report.batch', None, n=c['batch_size'])}, "
                          f"k_eval = {c['k_eval']:,}"),
     "gradient_variance": Report(rows=(
         Row("gv_score", lambda r: r["variance"]["score"][0] / r["variance"]["reparam"][0], "{:.1f}×"),
@@ -267,7 +267,7 @@ REPORTS: dict[str, Report] = {
         Row("neg_elbo_warmup", lambda r: _run("warm-up")(r)["neg_elbo"]),
         Row("active_plain", lambda r: _run("plain")(r)["active"], "{}"),
         Row("active_warmup", lambda r: _run("warm-up")(r)["active"], "{}"),
-    ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}, warm-up {c['warmup']}"),
+    ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}, {t('report.warmup', None, n=c['warmup'])}"),
     "conv_vs_mlp": Report(rows=(
         Row("neg_elbo_mlp", lambda r: r["neg_elbo"]["mlp"]),
         Row("neg_elbo_conv", lambda r: r["neg_elbo"]["conv"]),
@@ -282,7 +282,7 @@ REPORTS: dict[str, Report] = {
         detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-M, {_epochs(c)}"),
     "digit_classifier": Report(rows=(
         Row("clf_accuracy", lambda r: 100 * r[1], "{:.2f} %"),
-    ), detail=lambda c: f"784-{c['clf_hidden']}-10, {c['clf_epochs']} ep"),
+    ), detail=lambda c: f"784-{c['clf_hidden']}-10, {t('report.epochs', None, n=c['clf_epochs'])}"),
     "learned_variance": Report(rows=(
         *(Row(f"lv_{k}", _at("neg_elbo", k), "{:.3f}") for k in ("fixed", "learned", "scratch")),
         Row("lv_corr", lambda r: r["corr"]["learned"], "{:.2f}"),
@@ -334,8 +334,8 @@ CLAIMS = (
     Claim("burda_iwae5", BURDA, "85.54", "iwae_vs_vae", "nll_iwae5"),
     Claim("burda_iwae50", BURDA, "84.78", "iwae_vs_vae", "nll_iwae50"),
     Claim("burda_passes", BURDA, "3,280", "iwae_vs_vae", "passes"),
-    Claim("mae_probe", "He et al. (2022)", "MAE ≫ random", "linear_probe", "probe_mae"),
-    Claim("mae_random", "He et al. (2022)", "–", "linear_probe", "probe_random"),
+    Claim("mae_probe", "He et al. (2022)", "73.5 % (ViT-L, ImageNet)", "linear_probe", "probe_mae"),
+    Claim("mae_random", "–", "–", "linear_probe", "probe_random"),
     Claim("mae_raw", "–", "–", "linear_probe", "probe_raw"),
     Claim("mae_ft", "He et al. (2022)", "84.9 % (ImageNet)", "fine_tune", "ft_mae"),
     Claim("mae_scratch", "He et al. (2022)", "82.5 % (ImageNet)", "fine_tune", "ft_scratch"),
