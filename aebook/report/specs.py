@@ -242,8 +242,8 @@ REPORTS: dict[str, Report] = {
         Row("elbo_iwae5", _iwae("IWAE k=5", "neg_elbo"), "{:.2f}"),
         Row("passes", lambda r: r["epochs"], "{}", paper="3,280"),
     ), paper=BURDA, data=lambda c, mode: t("report.binary", None, data=_mnist(mode), n=f"{c['n_test']:,}"),
-        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), {t('report.batch', None, n=c['batch_size'])}, "
-                         f"k_eval = {c['k_eval']:,}"),
+        detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), "
+                         f"{t('report.batch', None, n=c['batch_size'])}, k_eval = {c['k_eval']:,}"),
     "gradient_variance": Report(rows=(
         Row("gv_score", lambda r: r["variance"]["score"][0] / r["variance"]["reparam"][0], "{:.1f}×"),
         Row("gv_reparam", lambda r: r["variance"]["reparam"][0], "{:.1f}"),
