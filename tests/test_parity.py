@@ -115,3 +115,39 @@ def test_every_page_is_in_the_toc():
         for p in pages(lang):
             stem = p.relative_to(BOOK / lang).with_suffix("").as_posix()
             assert stem in listed, f"book/{lang}/{p.name} is not listed in _toc.yml"
+
+
+GLUE = re.compile(r"\{glue:text\}`([^`]+)`")
+CITE = re.compile(r"\{cite:[a-z]+\}`([^`]+)`")
+HEADING = re.compile(r"^(#{1,6}) ", re.M)
+FIGURE = re.compile(r"figures\.show\(\s*\"([^\"]+)\"")
+
+
+def _cited(text: str) -> tuple[str, ...]:
+    keys = {k.split("{")[0].strip() for group in CITE.findall(text) for k in group.split(",")}
+    return tuple(sorted(keys))
+
+
+def structure(path):
+    """Per markdown cell: heading levels, the numbers it inserts (glue keys, as a multiset:
+    word order differs between the languages), its citations and display equations."""
+    if path.suffix != ".ipynb":
+        return []
+    nb = nbformat.read(path, as_version=4)
+    out = []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            text = c.source
+            out.append(("markdown", tuple(len(h) for h in HEADING.findall(text)), tuple(sorted(GLUE.findall(text))),
+                        _cited(text), len(DISPLAY_MATH.findall(text))))
+        else:
+            out.append(("code",))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(rel_names("en")))
+def test_twins_have_the_same_headings_inserted_numbers_citations_and_cells(name):
+    ko, en = structure(BOOK / "ko" / name), structure(BOOK / "en" / name)
+    assert len(ko) == len(en), f"{name}: {len(ko)} cells in Korean, {len(en)} in English"
+    for i, (a, b) in enumerate(zip(ko, en)):
+        assert a == b, f"{name}, cell {i}: ko {a} / en {b}"
