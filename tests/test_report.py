@@ -145,3 +145,19 @@ def test_every_page_prints_the_full_size_conclusions_of_its_experiments():
             nb = nbformat.read(ROOT / "book" / lang / f"{RP.PAGES[name]}.ipynb", as_version=4)
             code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
             assert re.search(rf"full_claims\([^)]*\"{name}\"", code), f"{lang}/{RP.PAGES[name]} omits {name}"
+
+
+def test_the_paper_table_gives_each_paper_its_setting_and_each_number_a_status():
+    from aebook.report.specs import Claim, claim_status
+
+    assert {c.paper for c in RP.CLAIMS} == set(RP.PAPERS)
+    near = Claim("x", "hs", "13.87", "deep_vs_pca_mnist", "pca_test_M30", "reproduced", 0.01)
+    assert claim_status(near, "13.87")[0] == "report.status.reproduced"
+    assert claim_status(near, "13.76")[0] == "report.status.differs"
+    assert claim_status(near, "–")[0] == "report.status.not_run"
+    theory = Claim("x", "bh", "0°", "linear_vs_pca", "max_angle", "theory")
+    assert claim_status(theory, "1.37°")[0] == "report.status.theory"
+    for lang in ("en", "ko"):
+        md = RP.paper_table(lang)
+        assert md.count("**") == 2 * len(RP.PAPERS) and md.count("|:---|") == len(RP.PAPERS)
+        assert "et al." not in md or lang == "en"

@@ -27,7 +27,7 @@ from typing import Any
 from ..experiments.registry import CONFIGS, EXPERIMENTS
 from ..experiments.results import FullResult, load_full, to_json
 from ..i18n import STRINGS, get_language, resolve_lang, set_language, t
-from .specs import CLAIMS, FULL_CLAIMS, PAGES, REPORTS, FullClaim, Report, Row
+from .specs import CLAIMS, FULL_CLAIMS, PAGES, PAPERS, REPORTS, FullClaim, Report, Row, claim_status
 
 __all__ = ["CLAIMS", "FULL_CLAIMS", "PAGES", "REPORTS", "FullClaim", "Markdown", "Report", "Row", "beside",
            "full_claims", "full_table", "glue_full", "glue_text", "paper_table", "runs_table"]
@@ -116,9 +116,15 @@ def _language(lang: str):
         set_language(before)
 
 
+_NUMERIC = re.compile(r"^[−+-]?[≈ ]*[\d.,]+(e[-+]?\d+)?\s*[%°×]?$|^–$")
+
+
 def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """A Markdown table: columns of numbers right-aligned, text left-aligned."""
+    numeric = [all(_NUMERIC.match(str(row[i]).strip()) for row in body) and any(str(row[i]) != "–" for row in body)
+               for i in range(len(header))]
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
-             "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+             "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
     lang = get_language()
     lines += ["| " + " | ".join(_cell(_localize(str(c), lang)) for c in row) + " |" for row in body]
     return "\n".join(lines)
@@ -239,18 +245,17 @@ def paper_table(lang: str | None = None, *, folder=None) -> Markdown:
 
 def _paper_table(lang: str | None = None, *, folder=None) -> Markdown:
     lang = resolve_lang(lang)
-    header = [t(k, lang) for k in ("report.claim", "report.source", "report.theirs", "report.ours",
-                                   "report.setting")]
-    body = []
-    for c in CLAIMS:
-        full = load_full(c.experiment, folder)
-        ours = _row(c.experiment, c.row).value(full.result) if full is not None else "–"
-        setting = "–"
-        if full is not None:
-            rep = _report(c.experiment)
-            setting = f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}"
-        body.append([t(f"report.claim.{c.key}", lang), c.source, c.value, ours, setting])
-    return Markdown(_table(header, body))
+    header = [t(k, lang) for k in ("report.claim", "report.theirs", "report.ours", "report.status")]
+    parts = []
+    for paper, (source, _bib) in PAPERS.items():
+        body = []
+        for c in (c for c in CLAIMS if c.paper == paper):
+            full = load_full(c.experiment, folder)
+            ours = _row(c.experiment, c.row).value(full.result) if full is not None else "–"
+            key, fmt = claim_status(c, ours)
+            body.append([t(f"report.claim.{c.key}", lang), c.value, ours, t(key, lang, **fmt)])
+        parts.append(f"**{_localize(source, lang)}**. {t(f'report.paper.{paper}', lang)}\n\n{_table(header, body)}")
+    return Markdown("\n\n".join(parts))
 
 
 def runs_table(lang: str | None = None, *, folder=None) -> Markdown:

@@ -73,6 +73,46 @@ register_strings({
     "report.date": {"en": "date", "ko": "날짜"},
     "report.commit": {"en": "commit", "ko": "커밋"},
     "report.status": {"en": "status", "ko": "상태"},
+    "report.status.reproduced": {"en": "reproduced (within {within})", "ko": "재현됨({within} 이내)"},
+    "report.status.differs": {"en": "differs by more than {within}", "ko": "{within}보다 크게 다름"},
+    "report.status.partial": {"en": "partial budget", "ko": "일부 예산"},
+    "report.status.setting": {"en": "another training procedure", "ko": "다른 학습 방법"},
+    "report.status.direction": {"en": "direction only (other model and data)", "ko": "방향만(다른 모델과 데이터)"},
+    "report.status.theory": {"en": "theorem, not a measurement", "ko": "정리이지 측정값이 아님"},
+    "report.status.not_run": {"en": "not run", "ko": "실행하지 않음"},
+    "report.status.check": {"en": "compare by hand", "ko": "직접 비교"},
+    "report.paper.hs": {
+        "en": "Same 60,000 / 10,000 images and error; they pretrain logistic units as RBMs and fine-tune, we "
+              "train ReLU units by Adam from a random start for 100 epochs.",
+        "ko": "이미지 60,000 / 10,000장과 오차는 같습니다. 논문은 로지스틱 유닛을 RBM으로 사전 학습한 뒤 "
+              "다듬고, 우리는 ReLU 유닛을 무작위 출발점에서 Adam으로 100 에포크 학습합니다.",
+    },
+    "report.paper.bh": {
+        "en": "A theorem: at the minimum, the linear autoencoder spans PCA's subspace. We measure how close "
+              "600 epochs of Adam get on the 60,000 images.",
+        "ko": "정리입니다. 최솟값에서 선형 오토인코더는 PCA의 부분 공간을 펼칩니다. 우리는 60,000장에서 Adam "
+              "600 에포크가 얼마나 가까이 가는지 잽니다.",
+    },
+    "report.paper.ex": {
+        "en": "Same network, objective, optimiser, pixel scale and 10 epochs; the example's README states no "
+              "number, about 105 is what runs of it print. One seed.",
+        "ko": "신경망, 목적 함수, 옵티마이저, 픽셀 척도, 10 에포크가 같습니다. 예제의 README에는 숫자가 없고, "
+              "약 105는 예제를 돌리면 출력되는 값입니다. 시드 하나입니다.",
+    },
+    "report.paper.burda": {
+        "en": "Same architecture, dynamic binarisation, schedule and estimate (ℒ_5000 on the 10,000 test "
+              "images), at 121 of their 3,280 passes (3.7 %); one seed. Their like-for-like gain of the IWAE "
+              "over a VAE trained with k = 5 is 0.93 nats.",
+        "ko": "구조, 동적 이진화, 일정, 추정 방법(평가 이미지 10,000장의 ℒ_5000)이 같고, 그들의 3,280번 "
+              "가운데 121번(3.7 %)만 훑었습니다. 시드 하나입니다. k = 5로 학습한 VAE에 대한 IWAE의 이득은 "
+              "논문에서 0.93 nat입니다.",
+    },
+    "report.paper.he": {
+        "en": "ViT-L on ImageNet there, a 6-block ViT with 7×7 patches on MNIST here; their from-scratch arm "
+              "trains several times longer than their fine-tuning, ours 3 epochs each.",
+        "ko": "논문은 ImageNet의 ViT-L, 여기서는 MNIST에서 7×7 패치를 쓰는 6블록 ViT입니다. 논문에서 처음부터 "
+              "학습하는 쪽은 미세 조정보다 몇 배 오래 학습하고, 우리는 둘 다 3 에포크입니다.",
+    },
     "report.status.current": {"en": "current", "ko": "최신"},
     "report.status.legacy": {"en": "k/256, re-run pending", "ko": "k/256, 재실행 대기"},
     "report.status.stale": {"en": "stale, re-run pending", "ko": "낡음, 재실행 대기"},
@@ -91,6 +131,8 @@ register_strings({
     "report.claim.burda_iwae5": {"en": "IWAE (k = 5), −ln p(x)", "ko": "IWAE (k = 5), −ln p(x)"},
     "report.claim.burda_iwae50": {"en": "IWAE (k = 50), −ln p(x)", "ko": "IWAE (k = 50), −ln p(x)"},
     "report.claim.burda_passes": {"en": "passes over the training set", "ko": "학습 데이터 반복 횟수"},
+    "report.claim.burda_gain": {"en": "VAE (k = 1) − IWAE (k = 5), −ln p(x)",
+                                "ko": "VAE (k = 1) − IWAE (k = 5), −ln p(x)"},
     "report.claim.mae_probe": {"en": "linear probe on MAE features", "ko": "MAE 특징의 선형 프로빙"},
     "report.claim.mae_random": {"en": "linear probe on a random encoder", "ko": "무작위 인코더의 선형 프로빙"},
     "report.claim.mae_raw": {"en": "linear probe on raw pixels", "ko": "원본 픽셀의 선형 프로빙"},

@@ -4,6 +4,7 @@ numbers of the papers we set beside ours (:data:`CLAIMS`). Results are read as p
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -313,36 +314,76 @@ PAGES = {
 
 @dataclass(frozen=True)
 class Claim:
-    """One line of :func:`paper_table`: a quantity a paper reports (``source``, ``value``) and
-    ours, read from the full result of ``experiment`` by the row ``row`` of its report."""
+    """One row of :func:`paper_table`: a quantity a paper reports (``value``) and ours, read from
+    the full result of ``experiment`` by the row ``row`` of its report, with its ``status``:
+
+    * ``"reproduced"``: ours is within ``within`` of theirs (same data, metric and setting);
+    * ``"partial"``: their setting at a fraction of their training (``within`` is not used);
+    * ``"setting"``: their data and metric, another training procedure;
+    * ``"direction"``: another model or data set, so only the direction can agree;
+    * ``"theory"``: their number is a theorem about an optimum, not a measurement;
+    * ``"not_run"``: we have no number (yet).
+
+    ``paper`` names the group (:data:`PAPERS`) the row belongs to."""
 
     key: str
-    source: str
+    paper: str
     value: str
     experiment: str
     row: str
+    status: str = "reproduced"
+    within: float | None = None
+
+    @property
+    def source(self) -> str:
+        return PAPERS[self.paper][0]
+
+
+#: the papers we set numbers beside: display name, bibliography key, label key of the setting
+PAPERS = {
+    "hs": (HS, "hinton2006reducing"),
+    "bh": ("Baldi & Hornik (1989)", "baldi1989neural"),
+    "ex": ("pytorch/examples vae", "pytorch2017vae"),
+    "burda": (BURDA, "burda2016importance"),
+    "he": ("He et al. (2022)", "he2022masked"),
+}
+
+
+def _number(text: str) -> float | None:
+    """The first number in a formatted value ("13.87", "+0.05 %", "1.37°"), or ``None``."""
+    m = re.search(r"[-+]?\d[\d,]*\.?\d*", text)
+    return float(m.group(0).replace(",", "")) if m else None
+
+
+def claim_status(claim: Claim, ours: str) -> tuple[str, dict]:
+    """The status label key of ``claim`` given our formatted value, and its placeholders."""
+    if ours == "–" or claim.status == "not_run":
+        return "report.status.not_run", {}
+    if claim.status == "reproduced":
+        theirs, mine = _number(claim.value), _number(ours)
+        if theirs is None or mine is None or claim.within is None:
+            return "report.status.check", {}
+        ok = abs(mine - theirs) <= claim.within
+        return ("report.status.reproduced" if ok else "report.status.differs"), {"within": f"{claim.within:g}"}
+    return f"report.status.{claim.status}", {}
 
 
 CLAIMS = (
-    Claim("hs_ae", HS, "3.00", "deep_vs_pca_mnist", "ae_test_M30"),
-    Claim("hs_pca", HS, "13.87", "deep_vs_pca_mnist", "pca_test_M30"),
-    Claim("hs_logistic", HS, "8.01", "deep_vs_pca_mnist", "logistic_pca_M30"),
-    Claim("bh_angle", "Baldi & Hornik (1989)", "0°", "linear_vs_pca", "max_angle"),
-    Claim("bh_gap", "Baldi & Hornik (1989)", "0 %", "linear_vs_pca", "rel_gap_test"),
-    Claim("ex_loss", "pytorch/examples `vae`", "≈ 105", "pytorch_examples_vae", "examples_loss"),
-    Claim("burda_vae", BURDA, "86.76", "iwae_vs_vae", "nll_vae"),
-    Claim("burda_iwae5", BURDA, "85.54", "iwae_vs_vae", "nll_iwae5"),
-    Claim("burda_iwae50", BURDA, "84.78", "iwae_vs_vae", "nll_iwae50"),
-    Claim("burda_passes", BURDA, "3,280", "iwae_vs_vae", "passes"),
-    Claim("mae_probe", "He et al. (2022)", "73.5 % (ViT-L, ImageNet)", "linear_probe", "probe_mae"),
-    Claim("mae_random", "–", "–", "linear_probe", "probe_random"),
-    Claim("mae_raw", "–", "–", "linear_probe", "probe_raw"),
-    Claim("mae_ft", "He et al. (2022)", "84.9 % (ImageNet)", "fine_tune", "ft_mae"),
-    Claim("mae_scratch", "He et al. (2022)", "82.5 % (ImageNet)", "fine_tune", "ft_scratch"),
+    Claim("hs_pca", "hs", "13.87", "deep_vs_pca_mnist", "pca_test_M30", "reproduced", 0.01),
+    Claim("hs_ae", "hs", "3.00", "deep_vs_pca_mnist", "ae_test_M30", "setting"),
+    Claim("hs_logistic", "hs", "8.01", "deep_vs_pca_mnist", "logistic_pca_M30", "not_run"),
+    Claim("bh_angle", "bh", "0°", "linear_vs_pca", "max_angle", "theory"),
+    Claim("bh_gap", "bh", "0 %", "linear_vs_pca", "rel_gap_test", "theory"),
+    Claim("ex_loss", "ex", "≈ 105", "pytorch_examples_vae", "examples_loss", "reproduced", 2.0),
+    Claim("burda_vae", "burda", "86.76", "iwae_vs_vae", "nll_vae", "partial"),
+    Claim("burda_iwae5", "burda", "85.54", "iwae_vs_vae", "nll_iwae5", "partial"),
+    Claim("burda_gain", "burda", "1.22", "iwae_vs_vae", "nll_gain", "partial"),
+    Claim("burda_iwae50", "burda", "84.78", "iwae_vs_vae", "nll_iwae50", "not_run"),
+    Claim("burda_passes", "burda", "3,280", "iwae_vs_vae", "passes", "partial"),
+    Claim("mae_probe", "he", "73.5 % (ViT-L, ImageNet)", "linear_probe", "probe_mae", "direction"),
+    Claim("mae_ft", "he", "84.9 % (ImageNet)", "fine_tune", "ft_mae", "direction"),
+    Claim("mae_scratch", "he", "82.5 % (ImageNet)", "fine_tune", "ft_scratch", "direction"),
 )
-
-
-
 
 
 # ------------------------------------------------------------------------------------------------
