@@ -159,5 +159,5 @@ def test_the_paper_table_gives_each_paper_its_setting_and_each_number_a_status()
     assert claim_status(theory, "1.37°")[0] == "report.status.theory"
     for lang in ("en", "ko"):
         md = RP.paper_table(lang)
-        assert md.count("**") == 2 * len(RP.PAPERS) and md.count("|:---|") == len(RP.PAPERS)
+        assert md.count("**") == 2 * len(RP.PAPERS) and md.count("\n\n| ") == len(RP.PAPERS)
         assert "et al." not in md or lang == "en"
