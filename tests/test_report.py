@@ -78,7 +78,7 @@ def test_beside_puts_quick_full_and_paper_in_one_table(tmp_path):
     assert "| deep AE, M = 30 | 16.80 | 4.20 | 3.00 |" in en
     assert "| logistic PCA, M = 30 | – | – | 8.01 |" in en
     assert "MNIST-5k 4,000 / 1,000" in en and "Full-size run: MNIST 60,000 / 10,000" in en
-    assert "CPU (test)" in en and "2 min" in en and "abc1234567" in en
+    assert "CPU (test)" in en and "2.0 min" in en and "abc1234567" in en
     ko = RP.beside("deep_vs_pca_mnist", quick, "ko", folder=tmp_path)
     assert "전체 규모 실행" in ko and "| 심층 AE, M = 30 | 16.80 | 4.20 | 3.00 |" in ko
     missing = RP.beside("linear_vs_pca", None, "en", folder=tmp_path)

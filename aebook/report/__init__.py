@@ -149,12 +149,18 @@ def _status(name: str, full: FullResult) -> str:
     return "stale" if staleness(name, full=full) else "current"
 
 
+def _minutes(seconds: float) -> str:
+    """Wall time in minutes as the pages print it: one decimal under ten minutes."""
+    m = seconds / 60
+    return f"{m:.1f}" if m < 10 else f"{m:.0f}"
+
+
 def _full_line(name: str, full: FullResult, lang: str) -> str:
     """What ran where for how long, and, for a result the code no longer matches, why."""
     rep, p = _report(name), full.provenance
     # the command's own wall time: an experiment that reuses another's trained model (the probe
     # of mae_pretrain's encoder) resumes it from its checkpoint, whose fit time it would count again
-    minutes = max(1, round(p.get("wall_time_s", 0) / 60))
+    minutes = _minutes(p.get("wall_time_s", 0))
     line = t("report.full_line", lang, data=rep.data(full.config, "full"), detail=rep.detail(full.config),
              device=p["device"], minutes=minutes, date=p["date"][:10], commit=p["commit"])
     status = _status(name, full)
@@ -277,9 +283,9 @@ def _runs_table(lang: str | None = None, *, folder=None) -> Markdown:
             body.append([f"`{name}`", PAGES[name], t("report.no_full", lang, name=name), *["–"] * 6])
             continue
         rep, p = _report(name), full.provenance
-        minutes = p["wall_time_s"] / 60  # this command's time (a reused model was trained by its own run)
+        minutes = _minutes(p["wall_time_s"])  # this command's time (a reused model was trained by its own run)
         body.append([f"`{name}`", PAGES[name], f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}",
-                     f"{minutes:.0f}", str(len(p.get("sittings", [])) or 1), p["device"], p["date"][:10], p["commit"],
+                     minutes, str(len(p.get("sittings", [])) or 1), p["device"], p["date"][:10], p["commit"],
                      t(f"report.status.{_status(name, full)}", lang)])
     return Markdown(_table(header, body))
 

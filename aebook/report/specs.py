@@ -138,15 +138,15 @@ REPORTS: dict[str, Report] = {
         Row("rel_gap_test", lambda r: 100 * r["rel_gap_test"], "{:+.2f} %", paper="≥ 0 (Bourlard & Kamp 1988)"),
     )),
     "deep_vs_pca_surface": Report(rows=(
-        Row("pca_test", lambda r: r["pca_test_error"], "{:.4f}"),
-        Row("ae_test", lambda r: r["ae_test_error"], "{:.4f}"),
+        Row("pca_test_point", lambda r: r["pca_test_error"], "{:.4f}"),
+        Row("ae_test_point", lambda r: r["ae_test_error"], "{:.4f}"),
     ), data=_synthetic),
     "seed_spread": Report(rows=(
         Row("seed_mean", lambda r: r["mean"], "{:.4f}"),
         Row("seed_min", lambda r: r["min"], "{:.4f}"),
         Row("seed_max", lambda r: r["max"], "{:.4f}"),
         Row("seed_ratio", lambda r: r["max"] / r["min"], "{:.1f}×"),
-        Row("pca_test", lambda r: r["pca_test_error"], "{:.4f}"),
+        Row("pca_test_point", lambda r: r["pca_test_error"], "{:.4f}"),
     ), data=_synthetic, detail=lambda c: t("report.seeds", None, n=c["n_seeds"], ep=c["surface"]["epochs"])),
     "deep_vs_pca_mnist": Report(rows=(
         Row("pca_test_M2", lambda r: r["pca_test_errors"][r["Ms"].index(2)]),
