@@ -113,6 +113,11 @@ def _run(args) -> int:
     if unknown:
         print(f"unknown experiment(s) {unknown}; --list shows the {len(names_ok)} there are", file=sys.stderr)
         return 2
+    if args.verify and args.jobs > 1:
+        from .experiments.sweep import run_parallel
+
+        return 1 if run_parallel(names, jobs=args.jobs, mode=args.mode, checkpoints=args.checkpoints,
+                                 verify=True) else 0
     if args.verify:
         moved_any = False
         for name in names:

@@ -42,8 +42,9 @@ def by_cost(names: Sequence[str]) -> list[str]:
     return sorted(names, key=lambda n: (-cost(n), n))
 
 
-def _command(name: str, mode: str, out: str | None, checkpoints: str | None, budget: str) -> list[str]:
-    cmd = [sys.executable, "-m", "aebook", "run", name, "--mode", mode, "--budget", budget, "--no-progress"]
+def _command(name: str, mode: str, out: str | None, checkpoints: str | None, budget: str,
+             extra: Sequence[str] = ()) -> list[str]:
+    cmd = [sys.executable, "-m", "aebook", "run", name, "--mode", mode, "--budget", budget, "--no-progress", *extra]
     if out:
         cmd += ["--out", str(out)]
     if checkpoints:
@@ -53,9 +54,11 @@ def _command(name: str, mode: str, out: str | None, checkpoints: str | None, bud
 
 def run_parallel(names: Sequence[str], *, jobs: int, mode: str = "full", out: str | None = None,
                  checkpoints: str | None = "runs", log_dir: str | os.PathLike | None = None,
-                 budget: str = "full") -> int:
+                 budget: str = "full", verify: bool = False) -> int:
     """Run ``names`` in ``jobs`` parallel processes, longest first; each process's output goes
-    to ``log_dir/<name>.log`` (default ``<checkpoints>/logs``). Returns the number that failed."""
+    to ``log_dir/<name>.log`` (default ``<checkpoints>/logs``). Returns the number that failed.
+    With ``verify``, each process recomputes a committed result and fails if a number moved
+    (``python -m aebook run <name> --verify``)."""
     log_dir = Path(log_dir or Path(checkpoints or "runs") / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -64,8 +67,8 @@ def run_parallel(names: Sequence[str], *, jobs: int, mode: str = "full", out: st
         start = time.perf_counter()
         print(f"[{time.strftime('%H:%M:%S')}] {name} started (log {log_dir / (name + '.log')})", flush=True)
         with (log_dir / f"{name}.log").open("a") as log:
-            rc = subprocess.run(_command(name, mode, out, checkpoints, budget), stdout=log, stderr=subprocess.STDOUT,
-                                env=env).returncode
+            cmd = _command(name, mode, out, checkpoints, budget, ["--verify"] if verify else [])
+            rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
         state = "done" if rc == 0 else f"FAILED (exit {rc})"
         print(f"[{time.strftime('%H:%M:%S')}] {name} {state} after {time.perf_counter() - start:.0f} s", flush=True)
         return rc
