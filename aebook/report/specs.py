@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..i18n import t
+from ..i18n import register_strings, t
 from . import _text  # noqa: F401  (registers the texts used below)
 
 
@@ -24,6 +24,12 @@ class Row:
     get: Callable[[Any], Any] | None  # None: a quantity only the paper reports
     fmt: str = "{:.1f}"
     paper: str = ""
+    label: tuple[str, str] | None = None  # (English, Korean); None: declared in report/_text.py
+
+    def __post_init__(self):
+        if self.label is not None:
+            en, ko = self.label
+            register_strings({f"report.row.{self.key}": {"en": en, "ko": ko}})
 
     def value(self, result: Any) -> str:
         """The formatted quantity, "–" where the result holds none (tests/test_report.py checks
@@ -46,6 +52,7 @@ class Report:
     paper the ``paper`` column quotes; and ``data(config, mode)``, ``detail(config)`` for the
     line under the table."""
 
+    page: str = ""  # the notebook (book/<lang>/<page>.ipynb) that shows the experiment
     rows: tuple[Row, ...] = ()
     columns: tuple[Row, ...] = ()
     table_rows: Callable[[Any], Sequence[Any]] | None = None
@@ -123,7 +130,7 @@ HS = "Hinton & Salakhutdinov (2006)"
 BURDA = "Burda et al. (2016)"
 
 REPORTS: dict[str, Report] = {
-    "linear_vs_pca": Report(rows=(
+    "linear_vs_pca": Report(page="ch19_1_1_linear", rows=(
         Row("pca_test", lambda r: r["pca_test_error"]),
         Row("ae_test", lambda r: r["ae_test_error"]),
         Row("rel_gap_test", lambda r: 100 * r["rel_gap_test"], "{:+.2f} %"),
@@ -132,23 +139,23 @@ REPORTS: dict[str, Report] = {
         Row("min_angle", lambda r: min(r["angles_deg"]), "{:.2f}°"),
         Row("col_norm", lambda r: statistics.median(r["column_norms"]), "{:.1f}"),
     ), paper="Baldi & Hornik (1989)"),
-    "shallow_vs_pca": Report(rows=(
+    "shallow_vs_pca": Report(page="ch19_1_1_linear", rows=(
         Row("pca_test", lambda r: r["pca_test_error"]),
         Row("ae_test", lambda r: r["ae_test_error"]),
         Row("rel_gap_test", lambda r: 100 * r["rel_gap_test"], "{:+.2f} %", paper="≥ 0 (Bourlard & Kamp 1988)"),
     )),
-    "deep_vs_pca_surface": Report(rows=(
+    "deep_vs_pca_surface": Report(page="ch19_1_2_deep", rows=(
         Row("pca_test_point", lambda r: r["pca_test_error"], "{:.4f}"),
         Row("ae_test_point", lambda r: r["ae_test_error"], "{:.4f}"),
     ), data=_synthetic),
-    "seed_spread": Report(rows=(
+    "seed_spread": Report(page="ch19_1_2_deep", rows=(
         Row("seed_mean", lambda r: r["mean"], "{:.4f}"),
         Row("seed_min", lambda r: r["min"], "{:.4f}"),
         Row("seed_max", lambda r: r["max"], "{:.4f}"),
         Row("seed_ratio", lambda r: r["max"] / r["min"], "{:.1f}×"),
         Row("pca_test_point", lambda r: r["pca_test_error"], "{:.4f}"),
     ), data=_synthetic, detail=lambda c: t("report.seeds", None, n=c["n_seeds"], ep=c["surface"]["epochs"])),
-    "deep_vs_pca_mnist": Report(rows=(
+    "deep_vs_pca_mnist": Report(page="ch19_1_2_deep", rows=(
         Row("pca_test_M2", lambda r: r["pca_test_errors"][r["Ms"].index(2)]),
         Row("ae_test_M2", lambda r: r["ae_test_errors"][r["Ms"].index(2)]),
         Row("pca_test_M30", lambda r: r["pca_test_errors"][r["Ms"].index(30)], "{:.2f}", paper="13.87"),
@@ -157,7 +164,7 @@ REPORTS: dict[str, Report] = {
         Row("ae_train_M30", lambda r: _M(r, "ae_train_errors", 30), "{:.2f}"),
         Row("pca_over_ae_M30", lambda r: _M(r, "pca_test_errors", 30) / _M(r, "ae_test_errors", 30), "{:.1f}×"),
     ), paper=HS, detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-M ({c['activation']}), {_epochs(c)}"),
-    "sparse_sweep": Report(
+    "sparse_sweep": Report(page="ch19_1_3_sparse",
         columns=(Row("penalty", lambda r: r["penalty"], "{}"), Row("strength", lambda r: r["strength"], "{:g}"),
                  Row("error", lambda r: r["test_error"], "{:.4f}"),
                  Row("zeros", lambda r: 100 * r["zero_fraction"], "{:.1f} %"),
@@ -167,13 +174,13 @@ REPORTS: dict[str, Report] = {
         table_rows=lambda r: r["rows"], table_key=2,
         data=lambda c, mode: _mnist(mode) if c["data"] == "mnist" else t("report.digits"),
         detail=lambda c: f"K = {c['K']}, {_epochs(c)}"),
-    "denoising_table": Report(
+    "denoising_table": Report(page="ch19_1_4_denoising",
         columns=(Row("kind", lambda r: r["kind"], "{}"), Row("level", lambda r: r["level"], "{:g}"),
                  Row("noisy", lambda r: r["noisy"]), Row("plain_ae", lambda r: r["plain"]),
                  Row("dae", lambda r: r["dae"]), Row("dae_clean", lambda r: r["dae_clean"])),
         table_rows=lambda r: r["rows"], table_key=2,
         detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']}, {_epochs(c)}"),
-    "score_field": Report(rows=(
+    "score_field": Report(page="ch19_1_4_denoising", rows=(
         Row("cos_median", lambda r: r["cos_median"], "{:.3f}"),
         Row("cos_mean", lambda r: r["cos_mean"], "{:.3f}"),
         Row("cos_above", lambda r: 100 * r["frac_cos_above_0_9"], "{:.0f} %"),
@@ -183,37 +190,37 @@ REPORTS: dict[str, Report] = {
         Row("optimal_mse", lambda r: r["optimal_mse"], "{:.4f}"),
         Row("dae_share", lambda r: 100 * r["dae_mse"] / r["optimal_mse"], "{:.0f} %"),
     ), data=_synthetic),
-    "curve_denoiser": Report(rows=(
+    "curve_denoiser": Report(page="ch19_1_4_denoising", rows=(
         Row("cos_all", lambda r: r["cos_mean"], "{:.3f}"),
         Row("cos_far", lambda r: r["cos_far_mean"], "{:.3f}"),
         Row("dist_before", lambda r: r["dist_before"], "{:.4f}"),
         Row("dist_after", lambda r: r["dist_after"], "{:.4f}"),
     ), data=_synthetic),
-    "mae_pretrain": Report(rows=(
+    "mae_pretrain": Report(page="ch19_1_5_masked", rows=(
         Row("mae_loss", lambda r: r["train_loss"][-1], "{:.4f}"),
         Row("mae_baseline", lambda r: r["baseline"], "{:.4f}"),
         *(Row(f"mae_err_{k}", _at("errors", k), "{:.4f}") for k in ("0.5", "0.75", "0.9")),
         Row("mae_below_baseline", lambda r: 100 * (1 - r["errors"]["0.75"] / r["baseline"]), "{:.0f} %"),
     ), detail=lambda c: t("report.mae", None, p=c["model"]["patch_size"], w=c["model"]["embed_dim"],
                           d=c["model"]["depth"], ep=c["epochs"], r=c["mask_ratio"])),
-    "linear_probe": Report(rows=(
+    "linear_probe": Report(page="ch19_1_5_masked", rows=(
         Row("probe_raw", lambda r: 100 * r["raw_pixels"], "{:.1f} %"),
         Row("probe_random", lambda r: 100 * r["random_encoder"], "{:.1f} %"),
         Row("probe_mae", lambda r: 100 * r["mae_encoder"], "{:.1f} %"),
     ), detail=lambda c: t("report.mae", None, p=c["model"]["patch_size"], w=c["model"]["embed_dim"],
                           d=c["model"]["depth"], ep=c["epochs"], r=c["mask_ratio"])),
-    "fine_tune": Report(rows=(
+    "fine_tune": Report(page="ch19_1_5_masked", rows=(
         Row("ft_mae", lambda r: 100 * r["from_mae"], "{:.1f} %", paper="84.9 % (ViT-L, ImageNet)"),
         Row("ft_scratch", lambda r: 100 * r["from_scratch"], "{:.1f} %",
             paper="82.5 % (ViT-L, ImageNet)"),
     ), paper="He et al. (2022)", detail=lambda c: t("report.finetune", None, ep=c["finetune_epochs"])),
-    "mask_ratio_sweep": Report(
+    "mask_ratio_sweep": Report(page="ch19_1_5_masked",
         columns=(Row("ratio", lambda r: r[0], "{:g}"), Row("err_own", lambda r: r[1], "{:.3f}"),
                  Row("err_075", lambda r: r[2], "{:.3f}"), Row("probe", lambda r: 100 * r[3], "{:.1f} %")),
         table_rows=lambda r: list(zip(r["ratios"], r["own_errors"], r["errors_at_075"], r["probe"], strict=True)),
         data=lambda c, mode: _mnist(mode) if c["sweep_data"] == "mnist" else t("report.digits"),
         detail=lambda c: t("report.sweep", None, ep=c["sweep_epochs"])),
-    "mnist_vae": Report(rows=(
+    "mnist_vae": Report(page="ch19_2_1_amortized", rows=(
         Row("neg_elbo", lambda r: r["neg_elbo"]),
         Row("neg_recon", lambda r: r["neg_recon"]),
         Row("kl", lambda r: r["kl"]),
@@ -221,17 +228,17 @@ REPORTS: dict[str, Report] = {
         Row("active", lambda r: r["active"], "{}"),
         Row("iwae_gain", lambda r: r["neg_elbo"] - r["neg_iwae"][max(r["neg_iwae"], key=int)]),
     ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
-    "mnist_vae_2d": Report(rows=(
+    "mnist_vae_2d": Report(page="ch19_2_1_amortized", rows=(
         Row("neg_elbo", lambda r: r["neg_elbo"]),
         Row("kl", lambda r: r["kl"]),
         Row("neg_iwae_1000", lambda r: r["neg_iwae"]["1000"]),
     ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
-    "pytorch_examples_vae": Report(rows=(
+    "pytorch_examples_vae": Report(page="ch19_2_1_amortized", rows=(
         Row("examples_loss", lambda r: r["test_loss"][-1], "{:.1f}", paper="≈ 105 (pytorch/examples)"),
         Row("neg_recon", lambda r: r["neg_recon"]),
         Row("kl", lambda r: r["kl"]),
     ), paper="pytorch/examples vae", detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
-    "iwae_vs_vae": Report(rows=(
+    "iwae_vs_vae": Report(page="ch19_2_vae", rows=(
         Row("nll_vae", _iwae("VAE k=1", "neg_log_px"), "{:.2f}", paper="86.76"),
         Row("nll_iwae5", _iwae("IWAE k=5", "neg_log_px"), "{:.2f}", paper="85.54"),
         Row("nll_iwae50", None, paper="84.78"),
@@ -245,7 +252,7 @@ REPORTS: dict[str, Report] = {
     ), paper=BURDA, data=lambda c, mode: t("report.binary", None, data=_mnist(mode), n=f"{c['n_test']:,}"),
         detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-{c['M']} (tanh), "
                          f"{t('report.batch', None, n=c['batch_size'])}, k_eval = {c['k_eval']:,}"),
-    "gradient_variance": Report(rows=(
+    "gradient_variance": Report(page="ch19_2_2_reparam", rows=(
         Row("gv_score", lambda r: r["variance"]["score"][0] / r["variance"]["reparam"][0], "{:.1f}×"),
         Row("gv_reparam", lambda r: r["variance"]["reparam"][0], "{:.1f}"),
         Row("gv_min", lambda r: min(_gv_ratios(r)), "{:.0f}×"),
@@ -253,38 +260,38 @@ REPORTS: dict[str, Report] = {
         Row("gv_bias", lambda r: max(abs(x) for v in r["bias_se"].values() for x in v if x is not None), "{:.1f}"),
     ), data=lambda c, mode: t("report.linear_gaussian"),
         detail=lambda c: t("report.draws", None, n=c["draws"])),
-    "beta_sweep": Report(
+    "beta_sweep": Report(page="ch19_2_2_collapse",
         columns=(Row("run", lambda r: r["label"], "{}"), Row("neg_recon", lambda r: r["neg_recon"]),
                  Row("kl", lambda r: r["kl"], "{:.2f}"), Row("neg_elbo", lambda r: r["neg_elbo"]),
                  Row("active", lambda r: r["active"], "{}")),
         table_rows=_runs, detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
-    "collapse_remedies": Report(
+    "collapse_remedies": Report(page="ch19_2_2_collapse",
         columns=(Row("run", lambda r: r["label"], "{}"), Row("neg_recon", lambda r: r["neg_recon"]),
                  Row("kl", lambda r: r["kl"], "{:.2f}"), Row("neg_elbo", lambda r: r["neg_elbo"]),
                  Row("active", lambda r: r["active"], "{}")),
         table_rows=_runs, detail=lambda c: f"β = {c['collapse_beta']:g}, 784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}"),
-    "warmup_at_beta_one": Report(rows=(
+    "warmup_at_beta_one": Report(page="ch19_2_2_collapse", rows=(
         Row("neg_elbo_plain", lambda r: _run("plain")(r)["neg_elbo"]),
         Row("neg_elbo_warmup", lambda r: _run("warm-up")(r)["neg_elbo"]),
         Row("active_plain", lambda r: _run("plain")(r)["active"], "{}"),
         Row("active_warmup", lambda r: _run("warm-up")(r)["active"], "{}"),
     ), detail=lambda c: f"784-{c['hidden'][0]}-{c['M']}, {_epochs(c)}, {t('report.warmup', None, n=c['warmup'])}"),
-    "conv_vs_mlp": Report(rows=(
+    "conv_vs_mlp": Report(page="ch19_2_2_variants", rows=(
         Row("neg_elbo_mlp", lambda r: r["neg_elbo"]["mlp"]),
         Row("neg_elbo_conv", lambda r: r["neg_elbo"]["conv"]),
         Row("time_ratio", lambda r: r["train_time_s"]["conv"] / r["train_time_s"]["mlp"], "{:.1f}×"),
     ), detail=lambda c: f"M = {c['M']}, {_epochs(c)}"),
-    "cvae_digits": Report(
+    "cvae_digits": Report(page="ch19_2_2_variants",
         columns=(Row("M", lambda r: r[0], "{}"), Row("agreement", lambda r: 100 * r[1], "{:.1f} %"),
                  Row("swap", lambda r: 100 * r[2], "{:.1f} %"), Row("neg_elbo", lambda r: r[3]),
                  Row("kl", lambda r: r[4])),
         table_rows=lambda r: list(zip(r["Ms"], r["agreement"], r["swap_follows_label"], r["neg_elbo"], r["kl"],
                                       strict=True)),
         detail=lambda c: f"784-{'-'.join(map(str, c['hidden']))}-M, {_epochs(c)}"),
-    "digit_classifier": Report(rows=(
+    "digit_classifier": Report(page="ch19_2_2_variants", rows=(
         Row("clf_accuracy", lambda r: 100 * r[1], "{:.2f} %"),
     ), detail=lambda c: f"784-{c['clf_hidden']}-10, {t('report.epochs', None, n=c['clf_epochs'])}"),
-    "learned_variance": Report(rows=(
+    "learned_variance": Report(page="ch19_2_2_variants", rows=(
         *(Row(f"lv_{k}", _at("neg_elbo", k), "{:.3f}") for k in ("fixed", "learned", "scratch")),
         Row("lv_corr", lambda r: r["corr"]["learned"], "{:.2f}"),
         Row("lv_ratio", lambda r: r["median_ratio"]["learned"], "{:.2f}"),
@@ -298,18 +305,7 @@ REPORTS: dict[str, Report] = {
 # the comparisons with the literature, and the list of runs
 
 #: the page that shows each experiment
-PAGES = {
-    "linear_vs_pca": "ch19_1_1_linear", "shallow_vs_pca": "ch19_1_1_linear",
-    "deep_vs_pca_surface": "ch19_1_2_deep", "seed_spread": "ch19_1_2_deep", "deep_vs_pca_mnist": "ch19_1_2_deep",
-    "sparse_sweep": "ch19_1_3_sparse", "denoising_table": "ch19_1_4_denoising", "score_field": "ch19_1_4_denoising",
-    "curve_denoiser": "ch19_1_4_denoising", "mae_pretrain": "ch19_1_5_masked", "linear_probe": "ch19_1_5_masked",
-    "fine_tune": "ch19_1_5_masked", "mask_ratio_sweep": "ch19_1_5_masked", "mnist_vae": "ch19_2_1_amortized",
-    "mnist_vae_2d": "ch19_2_1_amortized", "pytorch_examples_vae": "ch19_2_1_amortized",
-    "iwae_vs_vae": "ch19_2_vae", "gradient_variance": "ch19_2_2_reparam", "beta_sweep": "ch19_2_2_collapse",
-    "collapse_remedies": "ch19_2_2_collapse", "warmup_at_beta_one": "ch19_2_2_collapse",
-    "conv_vs_mlp": "ch19_2_2_variants", "cvae_digits": "ch19_2_2_variants", "digit_classifier": "ch19_2_2_variants",
-    "learned_variance": "ch19_2_2_variants",
-}
+PAGES = {name: rep.page for name, rep in REPORTS.items()}
 
 
 @dataclass(frozen=True)
