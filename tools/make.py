@@ -280,31 +280,58 @@ def build_pdf(langs=LANGS, execute: bool = False, out_root: Path | None = None, 
 # Notebooks: execute in place in quick mode, so committed outputs match what CI checks.
 
 
-def execute_notebooks(paths: list[str], timeout: int = 600) -> None:
+def execute_notebooks(paths: list[str], timeout: int = 600, jobs: int = 2) -> None:
+    """Execute notebooks in place, ``jobs`` kernels at a time. The twins of a page (ko, then en)
+    run one after the other in the same worker, so the English page reads from the run's result
+    cache what the Korean one trained; different pages run side by side. Every experiment
+    computes on one thread whoever calls it, so the outputs do not depend on ``jobs``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    groups: dict[str, list[Path]] = {}
+    for p in paths:
+        path = Path(p).resolve()
+        groups.setdefault(path.name, []).append(path)
+    for group in groups.values():
+        group.sort(key=lambda q: (q.parent.name != "ko", str(q)))
+    # longest pages first (by their last recorded execution time) keep the workers busy evenly
+    order = sorted(groups.values(), key=lambda g: -sum(_last_seconds(q) for q in g))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for _ in pool.map(lambda g: [_execute_one(q, timeout) for q in g], order):
+            pass
+
+
+def _last_seconds(path: Path) -> float:
+    try:
+        import json
+
+        return float(json.loads(path.read_text(encoding="utf-8"))["metadata"]["aebook"]["seconds"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return 0.0
+
+
+def _execute_one(path: Path, timeout: int) -> None:
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     env = quick_env(pin_kernels=True)
-    for p in paths:
-        path = Path(p).resolve()
-        nb = nbformat.read(path, as_version=4)
-        km = KernelManager(kernel_name="python3")
-        km.start_kernel(env=env, cwd=str(path.parent))  # the kernel gets env; this process is untouched
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
-        print(f"executing {path.relative_to(ROOT)}", flush=True)
-        started, clock = datetime.now(timezone.utc), time.perf_counter()  # noqa: UP017 (older python3)
-        try:
-            client.execute()
-        finally:
-            km.shutdown_kernel(now=True)
-        for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
-            cell.get("metadata", {}).pop("execution", None)
-        # one record per notebook instead: shown at the bottom of the page (aebook/sphinxext.py)
-        nb.metadata["aebook"] = {"executed": started.isoformat(timespec="seconds"),
-                                 "seconds": round(time.perf_counter() - clock, 1)}
-        nbformat.write(nb, path)
+    nb = nbformat.read(path, as_version=4)
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(env=env, cwd=str(path.parent))  # the kernel gets env; this process is untouched
+    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    started, clock = datetime.now(timezone.utc), time.perf_counter()  # noqa: UP017 (older python3)
+    try:
+        client.execute()
+    finally:
+        km.shutdown_kernel(now=True)
+    seconds = round(time.perf_counter() - clock, 1)
+    print(f"executed {path.relative_to(ROOT)} in {seconds} s", flush=True)
+    for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
+        cell.get("metadata", {}).pop("execution", None)
+    # one record per notebook instead: shown at the bottom of the page (aebook/sphinxext.py)
+    nb.metadata["aebook"] = {"executed": started.isoformat(timespec="seconds"), "seconds": seconds}
+    nbformat.write(nb, path)
 
 
 @contextlib.contextmanager
@@ -385,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("execute", help="execute notebooks in place (quick mode); all under book/ if none given")
     e.add_argument("notebooks", nargs="*")
     e.add_argument("--no-install", action="store_true")
+    e.add_argument("--jobs", type=int, default=2, help="kernels at a time (default 2: the twins of a page share one)")
     bl = sub.add_parser("baselines", help="redraw the baseline of every registered figure")
     bl.add_argument("--no-install", action="store_true")
     sp = sub.add_parser("spread", help="measure how far each figure moves across CPU kernel settings")
@@ -440,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_install:
             ensure_installed("book,test")
         with result_cache():
-            execute_notebooks(args.notebooks or notebooks_under_book())
+            execute_notebooks(args.notebooks or notebooks_under_book(), jobs=args.jobs)
     elif args.cmd == "baselines":
         if not args.no_install:
             ensure_installed("book,test")
