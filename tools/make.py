@@ -487,7 +487,23 @@ def run_tests(pytest_args: list[str], kernels: dict[str, str] | None = None) -> 
     with result_cache():
         env = quick_env()
         env.update(kernels or {})
-        return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=env).returncode
+        return subprocess.run([sys.executable, "-m", "pytest", *_parallel(pytest_args), *pytest_args],
+                              env=env).returncode
+
+
+def _parallel(pytest_args: list[str]) -> list[str]:
+    """Both cores: pytest-xdist with one worker per core (at most 2 on the reference machine's
+    size is what was measured), each test file whole in one worker (module fixtures such as the
+    Sphinx build are built once; a notebook's cells run in order). The run's result cache is
+    shared by the workers, so an experiment is still trained about once. Nothing is added when
+    the caller chose ``-n`` or ``-p no:xdist`` or when pytest-xdist is missing."""
+    if any(a == "-n" or a.startswith("-n") or "xdist" in a for a in pytest_args):
+        return []
+    try:
+        import xdist  # noqa: F401
+    except ImportError:
+        return []
+    return ["-n", str(max(1, min(2, os.cpu_count() or 1))), "--dist", "loadfile"]
 
 
 def run_portable(pytest_args: list[str]) -> int:
