@@ -161,3 +161,32 @@ def test_the_paper_table_gives_each_paper_its_setting_and_each_number_a_status()
         md = RP.paper_table(lang)
         assert md.count("**") == 2 * len(RP.PAPERS) and md.count("\n\n| ") == len(RP.PAPERS)
         assert "et al." not in md or lang == "en"
+
+
+def _glued_by(code: str) -> set[str]:
+    """The glue keys a page's code cells produce: every row (and table cell) of each experiment
+    it shows with beside() (its quick rows too when a quick result is passed) or glue_full()."""
+    keys: set[str] = set()
+    calls = re.findall(r"beside\(\s*\"(\w+)\"\s*(,\s*[^)\s])?", code)
+    for names in re.findall(r"glue_full\(([^)]*)\)", code):
+        calls += [(n, "") for n in re.findall(r"\"(\w+)\"", names)]
+    for name, quick in calls:
+        rep, full = RP.REPORTS[name], RS.load_full(name)
+        keys |= {f"{name}.full.{r.key}" for r in rep.rows}
+        if rep.table_rows is not None:
+            keys |= {f"{name}.full.{RP._row_key(rep, row)}.{c.key}" for row in rep.table_rows(full.result)
+                     for c in rep.columns}
+        if quick and rep.table_rows is None:
+            keys |= {f"{name}.quick.{r.key}" for r in rep.rows}
+    return keys
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_number_a_page_inserts_is_glued_by_its_own_cells(lang):
+    for path in sorted((ROOT / "book" / lang).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        used = {k for c in nb.cells if c.cell_type == "markdown"
+                for k in re.findall(r"\{glue:text\}`([^`]+)`", c.source)}
+        missing = sorted(used - _glued_by(code))
+        assert not missing, f"{lang}/{path.name} inserts numbers no cell glues: {missing}"
