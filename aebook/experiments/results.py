@@ -147,9 +147,12 @@ def _leaves(value: Any, path: str = ""):
         yield path, value
 
 
-def compare(committed: dict, recomputed: dict, *, rtol: float, atol: float = 0.0) -> list[str]:
-    """The numbers of two ``result`` dicts that differ by more than ``atol + rtol·|committed|``,
-    and every leaf that is present in one only or differs in kind, each as one line."""
+def compare(committed: dict, recomputed: dict, *, rtol: float, atol: float = 0.0,
+            array_atol: float | None = None) -> list[str]:
+    """The numbers of two ``result`` dicts that differ by more than ``atol + rtol·|committed|``
+    (for elements of arrays, ``array_atol + rtol·|committed|``: per-point values near zero move
+    by more, relatively, than the summaries the pages quote), and every leaf that is present in
+    one only or differs in kind, each as one line."""
     a, b = dict(_leaves(committed)), dict(_leaves(recomputed))
     moved = [f"{k}: only in the committed result" for k in a.keys() - b.keys()]
     moved += [f"{k}: only in the recomputed result" for k in b.keys() - a.keys()]
@@ -157,7 +160,8 @@ def compare(committed: dict, recomputed: dict, *, rtol: float, atol: float = 0.0
         x, y = a[k], b[k]
         if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) \
                 and not isinstance(y, bool):
-            if abs(x - y) > atol + rtol * abs(x):
+            floor = array_atol if array_atol is not None and "[" in k else atol
+            if abs(x - y) > floor + rtol * abs(x):
                 moved.append(f"{k}: {x!r} committed, {y!r} now ({(y - x) / x if x else math.inf:+.2%})")
         elif x != y:
             moved.append(f"{k}: {x!r} committed, {y!r} now")
