@@ -125,6 +125,8 @@ def test_the_cheap_full_runs_reproduce_when_recomputed(tmp_path):
     its committed result within its measured tolerance (runner.VERIFY_TOLERANCE)."""
     names = [n for n in CHEAP if n not in AWAITING_RERUN and committed()[n].get("format", 1) >= RS.FORMAT]
     assert len(names) >= 4, f"too few cheap runs are current to verify: {names}"
+    unmeasured = [n for n in names if n not in RN.VERIFY_TOLERANCE]
+    assert not unmeasured, f"no measured tolerance for {unmeasured}: see runner.VERIFY_TOLERANCE"
     failed = SW.run_parallel(names, jobs=2, checkpoints=str(tmp_path), verify=True)
     logs = {p.stem: p.read_text() for p in (tmp_path / "logs").glob("*.log")}
     assert failed == 0, "\n".join(f"{k}: {v[-1500:]}" for k, v in logs.items() if "reproduced" not in v)
