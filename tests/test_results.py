@@ -314,3 +314,17 @@ def test_every_paper_budget_trains_at_least_as_long_as_the_full_configuration():
         assert type(paper) is type(full), name
         longer = [getattr(paper, f) >= getattr(full, f) for f in ("epochs", "stages") if hasattr(full, f)]
         assert longer and all(longer), name
+
+
+def test_the_code_fingerprint_sees_computation_not_wording():
+    from aebook.experiments.fingerprint import closure, source_fingerprint
+
+    base = '"""Module."""\nconfigure("x", quick=1, full=2)\n\ndef f(x):\n    """Doc."""\n    return x + 1\n'
+    same = ('"""Reworded module docstring."""\nconfigure("x", quick=3, full=4)  # configs are compared apart\n\n\n'
+            'def f(x):  # a comment\n    """Another docstring."""\n    return x + 1\n')
+    other = base.replace("x + 1", "x + 2")
+    assert source_fingerprint(base) == source_fingerprint(same)
+    assert source_fingerprint(base) != source_fingerprint(other)
+    mods = closure("aebook.experiments.deterministic")
+    assert {"aebook.data.mnist", "aebook.train.loop", "aebook.experiments.schedule"} <= set(mods)
+    assert fingerprint("aebook.experiments.deterministic") != fingerprint("aebook.experiments.vae")

@@ -21,7 +21,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-__all__ = ["MACHINERY", "closure", "fingerprint", "module_fingerprint"]
+__all__ = ["MACHINERY", "closure", "fingerprint", "module_fingerprint", "source_fingerprint"]
 
 PACKAGE = "aebook"
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,8 +117,13 @@ def _is_configure(stmt: ast.stmt) -> bool:
 @functools.cache
 def module_fingerprint(module: str) -> str:
     """SHA-256 of one module's syntax tree without docstrings and ``configure`` calls."""
-    path = _file(module)
-    tree = _strip(ast.parse(path.read_text(encoding="utf-8")))
+    return source_fingerprint(_file(module).read_text(encoding="utf-8"))
+
+
+def source_fingerprint(source: str) -> str:
+    """SHA-256 of Python ``source`` as a syntax tree without docstrings, comments, layout and
+    top-level ``configure(...)`` calls: only a change of what the code computes changes it."""
+    tree = _strip(ast.parse(source))
     return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
 
 
