@@ -84,7 +84,10 @@ def test_results_are_cached_per_mode_and_seed():
     assert E.linear_vs_pca() is E.linear_vs_pca(mode="quick", seed=0)
     assert E.deep_vs_pca_surface("quick") is E.deep_vs_pca_surface(mode="QUICK", seed=0)
     a, b = E.deep_vs_pca_mnist(Ms=(2,)), E.deep_vs_pca_mnist(Ms=[2, 30])
-    assert a.models[0] is b.models[0]
+    # one training of M = 2 serves both calls; ``b`` may come from the run's disk cache (another
+    # process of the run computed it first), so the models are equal, not necessarily identical
+    pa, pb = a.models[0].state_dict(), b.models[0].state_dict()
+    assert pa.keys() == pb.keys() and all(torch.equal(pa[k], pb[k]) for k in pa)
 
 
 def test_full_mode_trains_with_the_full_configuration(monkeypatch):

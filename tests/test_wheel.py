@@ -44,8 +44,10 @@ def test_a_notebook_in_a_fresh_environment_shows_the_committed_full_size_results
         cell = "import aebook\\nfrom aebook.report import beside\\nprint(aebook.__file__)\\n"
         nb.cells = [nbformat.v4.new_code_cell(cell + "beside('seed_spread', None, 'en')")]
         NotebookClient(nb, timeout=300, kernel_name="python3").execute()
-        out = nb.cells[0].outputs
-        print(json.dumps({"file": out[0]["text"].strip(), "md": out[1]["data"]["text/markdown"]}))
+        out = nb.cells[0].outputs  # the printed path, the numbers glued for the prose, the table
+        text = next(o["text"] for o in out if o.get("name") == "stdout")
+        md = next(o["data"]["text/markdown"] for o in out if o.get("output_type") == "execute_result")
+        print(json.dumps({"file": text.strip(), "md": md}))
     """)
     env = {k: v for k, v in os.environ.items() if k not in ("AEBOOK_RESULTS", "PYTHONPATH")}
     run = subprocess.run([str(py), "-c", script], capture_output=True, text=True, timeout=600, cwd=tmp, env=env)
