@@ -42,14 +42,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 #: (``ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE``, against AVX2 where it was computed; the
 #: seed is fixed, so the kernels are the spread), relative for every number and, for per-point
 #: arrays, also absolute; at least 1e-6. Measured on 2026-12-03: deep_vs_pca_surface 3.7e-6
-#: relative; seed_spread 6.6e-7 relative (2.2e-8 absolute per seed); gradient_variance and
-#: pytorch_examples_vae unchanged to the last bit; curve_denoiser 2.4e-4 relative on its
-#: summaries and 0.0045 absolute on its 2,000 per-point cosines and reconstructions.
+#: relative; seed_spread 6.6e-7 relative (2.2e-8 absolute per seed); gradient_variance unchanged
+#: to the last bit; pytorch_examples_vae 0.59 % (its KL term; ten epochs of training amplify the
+#: kernels' rounding; one earlier recomputation happened to match to the bit); curve_denoiser
+#: 2.4e-4 relative on its summaries and 0.0045 absolute on its 2,000 per-point values.
 VERIFY_TOLERANCE: dict[str, tuple[float, float]] = {
     "deep_vs_pca_surface": (1.5e-5, 0.0),
     "seed_spread": (3e-6, 1e-7),
     "gradient_variance": (1e-6, 0.0),
-    "pytorch_examples_vae": (1e-6, 0.0),
+    "pytorch_examples_vae": (0.025, 0.0),
     "curve_denoiser": (1e-3, 0.02),
 }
 #: for an experiment whose spread has not been measured
