@@ -140,13 +140,14 @@ def _config(name: str, mode: str) -> dict:
     return to_json(CONFIGS[mode][EXPERIMENTS[name].config])
 
 
-def _status(name: str, full: FullResult) -> str:
-    """``current``, ``legacy`` (format 1: MNIST at k/256, no fingerprint) or ``stale``."""
+def _status(name: str, full: FullResult) -> tuple[str, list[str]]:
+    """``current``, ``legacy`` (format 1: MNIST at k/256, no fingerprint) or ``stale``, and why."""
     from ..experiments.runner import staleness
 
     if full.format < 2:
-        return "legacy"
-    return "stale" if staleness(name, full=full) else "current"
+        return "legacy", []
+    why = staleness(name, full=full)
+    return ("stale" if why else "current"), why
 
 
 def _minutes(seconds: float) -> str:
@@ -163,14 +164,12 @@ def _full_line(name: str, full: FullResult, lang: str) -> str:
     minutes = _minutes(p.get("wall_time_s", 0))
     line = t("report.full_line", lang, data=rep.data(full.config, "full"), detail=rep.detail(full.config),
              device=p["device"], minutes=minutes, date=p["date"][:10], commit=p["commit"])
-    status = _status(name, full)
+    status, why = _status(name, full)
     if status == "legacy":
         mnist = "MNIST" in rep.data(full.config, "full")
         line += " " + t("report.legacy.mnist" if mnist else "report.legacy", lang, name=name)
     elif status == "stale":
-        from ..experiments.runner import staleness
-
-        line += " " + t("report.stale", lang, name=name, why="; ".join(staleness(name, full=full)))
+        line += " " + t("report.stale", lang, name=name, why="; ".join(why))
     return line
 
 
@@ -286,7 +285,7 @@ def _runs_table(lang: str | None = None, *, folder=None) -> Markdown:
         minutes = _minutes(p["wall_time_s"])  # this command's time (a reused model was trained by its own run)
         body.append([f"`{name}`", PAGES[name], f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}",
                      minutes, str(len(p.get("sittings", [])) or 1), p["device"], p["date"][:10], p["commit"],
-                     t(f"report.status.{_status(name, full)}", lang)])
+                     t(f"report.status.{_status(name, full)[0]}", lang)])
     return Markdown(_table(header, body))
 
 
