@@ -338,8 +338,13 @@ def _execute_one(path: Path, timeout: int) -> None:
 def result_cache():
     """A fresh private folder in ``$AEBOOK_RESULT_CACHE`` for this run, removed afterwards: the
     processes of one run (pytest, each notebook's kernel) then train every cached experiment
-    once instead of once per process (see ``aebook.experiments._base.cached``)."""
+    once instead of once per process (see ``aebook.experiments._base.cached``). A folder the
+    caller already names in ``$AEBOOK_RESULT_CACHE`` is used as it is and kept (a warm cache
+    across runs while writing a page; its results are keyed by the package's source)."""
     old = os.environ.get("AEBOOK_RESULT_CACHE")
+    if old and os.path.isdir(old):
+        yield old
+        return
     folder = tempfile.mkdtemp(prefix="aebook-results-")  # mode 0700: only this user reads it
     os.environ["AEBOOK_RESULT_CACHE"] = folder
     try:
