@@ -130,3 +130,31 @@ def no_missing_glyphs(caplog):
 def pages(lang: str, suffixes=(".ipynb", ".md")) -> list[Path]:
     return sorted(p for p in (BOOK / lang).rglob("*") if p.suffix in suffixes
                   and ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The book's HTML, both languages, built once per test run with ``-W`` from the committed
+    notebook outputs and shared by every test that reads it. Under pytest-xdist the first
+    worker to ask builds it in the run's shared temporary folder while the other waits on a
+    lock; a failed build fails every test that asks, with the same message."""
+    import fcntl
+    import importlib.util
+
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.getbasetemp()
+    out, failed = root / "shared-book", root / "shared-book.failed"
+    with open(root / "shared-book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            pytest.fail(failed.read_text(encoding="utf-8"))
+        if not (out / "html" / "index.html").exists():
+            spec = importlib.util.spec_from_file_location("aebook_make", ROOT / "tools" / "make.py")
+            make = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(make)
+            try:
+                make.build_book(strict=True, execute=False, out_root=out)
+            except SystemExit as exit_:
+                failed.write_text(f"the book did not build: {exit_}", encoding="utf-8")
+                raise
+    return out / "html"

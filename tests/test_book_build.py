@@ -7,7 +7,6 @@ and checks what a reader gets: the UI language, the link to the twin page, every
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import pytest
@@ -17,12 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("aebook_make", ROOT / "tools" / "make.py")
-    make = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make)
-    out = tmp_path_factory.mktemp("book")
-    return make.build_book(strict=True, execute=False, out_root=out)
+def html(built_book):
+    return built_book
 
 
 def test_landing_page_links_both_languages(html):

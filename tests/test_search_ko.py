@@ -13,7 +13,6 @@ term, bare or with any ending (``오토인코더의``, ``변수를``, ``재구�
 from __future__ import annotations
 
 import html as htmllib
-import importlib.util
 import json
 import re
 import shutil
@@ -22,7 +21,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT
 
 from aebook import sphinx_ko_search as ko
 
@@ -184,13 +182,8 @@ QUERIES["변수"] += ["변수가"]
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("aebook_make", ROOT / "tools" / "make.py")
-    make = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make)
-    # not strict: a warning elsewhere in the book does not change its search index
-    # (tests/test_book_build.py builds with -W)
-    return make.build_book(strict=False, execute=False, out_root=tmp_path_factory.mktemp("book"))
+def book(built_book):
+    return built_book
 
 
 def _load_index(path):

@@ -197,34 +197,70 @@ Bishop &amp; Bishop, 『Deep Learning: Foundations and Concepts』 19장의 실�
 """
 
 
-def build_book(strict: bool = True, execute: bool = True, out_root: Path | None = None) -> Path:
-    """Build both languages into ``<out_root>/html/{ko,en}`` plus a landing page; return html dir."""
+def build_book(strict: bool = True, execute: bool = True, out_root: Path | None = None, jobs: int = 2) -> Path:
+    """Build both languages into ``<out_root>/html/{ko,en}`` plus a landing page; return html dir.
+
+    ``execute`` re-runs every notebook first, on a copy of ``book/`` in ``<out_root>/src`` (the
+    committed notebooks are left as they are), ``jobs`` kernels at a time with the twins of a
+    page in one worker (:func:`execute_notebooks`); Sphinx then renders the executed copies,
+    the two languages side by side. Without ``execute`` the committed outputs are rendered."""
     out_root = Path(out_root or ROOT / "_build")
     out_html = out_root / "html"
     toc = load_yaml(ROOT / "_toc.yml")
     env = quick_env(pin_kernels=True)
     env["AEBOOK_MODE"] = os.environ.get("AEBOOK_MODE", "quick")  # AEBOOK_MODE=full builds the full book
+    source = ROOT / "book"
+    if execute:
+        source = out_root / "src"
+        if source.exists():
+            shutil.rmtree(source)
+        shutil.copytree(ROOT / "book", source, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        clock = time.perf_counter()
+        notebooks = sorted(str(p) for p in source.rglob("*.ipynb"))
+        execute_notebooks(notebooks, jobs=jobs, env=env)
+        _refuse_stderr(notebooks)
+        print(f"executed {len(notebooks)} notebooks in {time.perf_counter() - clock:.0f} s", flush=True)
+    clock = time.perf_counter()
+    procs = {}
     for lang in LANGS:
-        cfg, tocf = language_config(lang, out_root, execute)
+        cfg, tocf = language_config(lang, out_root, execute=False)
         work = out_root / lang
         # Through this interpreter (not a `jupyter-book` on PATH): works in a venv that is not activated.
         cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
-               str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
+               str(source / lang), "--config", str(cfg), "--toc", str(tocf),
                "--path-output", str(work), "--all"]
         if strict:
             cmd += ["-W", "--keep-going"]
-        try:
-            run(cmd, env=env)
-        except subprocess.CalledProcessError:
-            sys.exit(f"\nThe {lang} book failed to build (a cell raised, or Sphinx warned): see the messages above.")
+        print("+", " ".join(cmd), flush=True)
+        procs[lang] = subprocess.Popen(cmd, env=env)
+        if jobs < 2:
+            procs[lang].wait()
+    failed = [lang for lang, proc in procs.items() if proc.wait() != 0]
+    if failed:
+        sys.exit(f"\nThe {' and '.join(failed)} book failed to build (Sphinx warned): see the messages above.")
+    print(f"rendered both languages in {time.perf_counter() - clock:.0f} s", flush=True)
+    for lang in LANGS:
         target = out_html / lang
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(work / "_build" / "html", target)
+        shutil.copytree(out_root / lang / "_build" / "html", target)
     (out_html / "index.html").write_text(LANDING.format(ko_root=toc["root"], en_root=toc["root"]), encoding="utf-8")
     (out_html / ".nojekyll").write_text("")
     print(f"\nThe book is in {out_html}/index.html (Korean: {out_html}/ko, English: {out_html}/en)")
     return out_html
+
+
+def _refuse_stderr(notebooks: list[str]) -> None:
+    """A cell that wrote to stderr (a warning) fails the book, as ``stderr_output: warn`` with
+    ``-W`` does when Jupyter Book executes: the reader would see the warning on the page."""
+    import nbformat
+
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    sys.exit(f"\n{path}, cell {i} wrote to stderr:\n{out.get('text', '')[:2000]}")
 
 
 # --------------------------------------------------------------------------------------
@@ -280,7 +316,7 @@ def build_pdf(langs=LANGS, execute: bool = False, out_root: Path | None = None, 
 # Notebooks: execute in place in quick mode, so committed outputs match what CI checks.
 
 
-def execute_notebooks(paths: list[str], timeout: int = 600, jobs: int = 2) -> None:
+def execute_notebooks(paths: list[str], timeout: int = 600, jobs: int = 2, env: dict[str, str] | None = None) -> None:
     """Execute notebooks in place, ``jobs`` kernels at a time. The twins of a page (ko, then en)
     run one after the other in the same worker, so the English page reads from the run's result
     cache what the Korean one trained; different pages run side by side. Every experiment
@@ -296,7 +332,7 @@ def execute_notebooks(paths: list[str], timeout: int = 600, jobs: int = 2) -> No
     # longest pages first (by their last recorded execution time) keep the workers busy evenly
     order = sorted(groups.values(), key=lambda g: -sum(_last_seconds(q) for q in g))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for _ in pool.map(lambda g: [_execute_one(q, timeout) for q in g], order):
+        for _ in pool.map(lambda g: [_execute_one(q, timeout, env) for q in g], order):
             pass
 
 
@@ -309,12 +345,12 @@ def _last_seconds(path: Path) -> float:
         return 0.0
 
 
-def _execute_one(path: Path, timeout: int) -> None:
+def _execute_one(path: Path, timeout: int, env: dict[str, str] | None = None) -> None:
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    env = quick_env(pin_kernels=True)
+    env = env or quick_env(pin_kernels=True)
     nb = nbformat.read(path, as_version=4)
     km = KernelManager(kernel_name="python3")
     km.start_kernel(env=env, cwd=str(path.parent))  # the kernel gets env; this process is untouched
@@ -326,7 +362,7 @@ def _execute_one(path: Path, timeout: int) -> None:
     finally:
         km.shutdown_kernel(now=True)
     seconds = round(time.perf_counter() - clock, 1)
-    print(f"executed {path.relative_to(ROOT)} in {seconds} s", flush=True)
+    print(f"executed {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} in {seconds} s", flush=True)
     for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
         cell.get("metadata", {}).pop("execution", None)
     # one record per notebook instead: shown at the bottom of the page (aebook/sphinxext.py)
