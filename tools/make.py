@@ -39,6 +39,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this folder is first on sys.path: its modules must not hide the standard
+# library's (the packages imported below import `numbers`, `json`, ...).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 LANGS = ("ko", "en")
 TORCH_PIN = "2.13.0"
 TORCH_RANGE = ((2, 2), (2, 14))  # keep in sync with pyproject.toml: torch>=2.2,<2.14
