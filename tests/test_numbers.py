@@ -1,6 +1,6 @@
 """Every number in the prose is inserted from a computation or listed as typed, with its reason.
 
-``tools/numbers.py`` finds the decimals, percentages and factors in each page's prose outside
+``tools/typed_numbers.py`` finds the decimals, percentages and factors in each page's prose outside
 math, code and roles; ``book/typed_numbers/<page>.yml`` lists the few a page may type (a paper's
 number, a constant of a setting, a value printed in the book). Everything else must come from a
 ``{glue:text}`` role, so that a number cannot go stale when its cell's output changes.
@@ -13,7 +13,7 @@ import importlib.util
 import pytest
 from conftest import ROOT
 
-spec = importlib.util.spec_from_file_location("aebook_numbers", ROOT / "tools" / "numbers.py")
+spec = importlib.util.spec_from_file_location("aebook_typed_numbers", ROOT / "tools" / "typed_numbers.py")
 N = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(N)
 

@@ -11,8 +11,8 @@ factor (``3.6×``, ``12×``). Not numbers: anything in math, code, roles (``{glu
 ``{eq}``, ``{cite}``...), link targets and HTML, and the chapter's own section, equation,
 figure and exercise numbers (``19.1``–``19.16``, ``19.2.2``).
 
-    python3 tools/numbers.py                 # every page, both languages: counts
-    python3 tools/numbers.py book/en/x.ipynb # one page: each number in its context
+    python3 tools/typed_numbers.py                 # every page, both languages: counts
+    python3 tools/typed_numbers.py book/en/x.ipynb # one page: each number in its context
 """
 
 from __future__ import annotations
