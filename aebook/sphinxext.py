@@ -75,6 +75,19 @@ def strip_nbval_markers(source: str) -> str:
     return "\n".join(lines[i:])
 
 
+#: the install fallback of a page's first cell (for Colab/Binder, where aebook is not installed
+#: yet): the notebook keeps it, the web page shows ``import aebook`` in its place, since a
+#: reader of the page runs nothing there and the repository URL may be a placeholder.
+INSTALL_FALLBACK = re.compile(r"^try:\n[ \t]+import aebook\nexcept ModuleNotFoundError:[^\n]*\n"
+                              r"[ \t]+%pip install[^\n]*\n[ \t]+import aebook\n", re.M)
+
+
+def shown_source(source: str) -> str:
+    """A code cell's source as the page shows it: without nbval's markers and with the first
+    cell's install fallback reduced to ``import aebook``."""
+    return INSTALL_FALLBACK.sub("import aebook\n", strip_nbval_markers(source))
+
+
 def _transform_code_cells(app, doctree):
     from docutils import nodes
 
@@ -87,7 +100,7 @@ def _transform_code_cells(app, doctree):
                 continue
             for block in list(part.findall(nodes.literal_block)):
                 text = block.astext()
-                shown = strip_nbval_markers(text)
+                shown = shown_source(text)
                 if shown != text:
                     block.children = [nodes.Text(shown)]
                     block.rawsource = shown
@@ -319,6 +332,10 @@ def _use_language_cite_style(app, config):
             setattr(config, name, cite_style_name(config.aebook_lang))
 
 
+def _add_static_path(app, config):
+    config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "_static")]
+
+
 def setup(app):
     app.add_config_value("aebook_lang", "en", "html")
     register_citation_styles()
@@ -328,6 +345,8 @@ def setup(app):
     app.connect("html-page-context", _add_hreflang)
     app.connect("html-page-context", _add_execution_line)
     app.connect("doctree-read", _transform_code_cells)
+    app.connect("config-inited", _add_static_path)
+    app.add_css_file("aebook.css")  # aebook/_static/aebook.css: Korean line breaks, wide math and tables
     app.connect("config-inited", _use_local_mathjax, priority=900)
     app.connect("build-finished", _copy_mathjax)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -153,3 +153,21 @@ def test_no_launch_buttons_while_the_config_leaves_them_off(html):
     for lang in LANGS:
         for _, stem, text in _built_pages(html, lang):
             assert "launch-buttons" not in text, f"{lang}/{stem}.html"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pages_show_the_setup_call_not_the_install_fallback_and_load_the_books_css(html, lang):
+    """The first cell shows ``import aebook`` and the setup call; the notebook's install
+    fallback (and its placeholder repository URL) stays in the notebook, off the page. Every
+    page loads aebook.css (Korean line breaks between words, wide equations and tables that
+    scroll in their own box)."""
+    css = (html / lang / "_static" / "aebook.css").read_text(encoding="utf-8")
+    assert "word-break: keep-all" in css and "overflow-x: auto" in css
+    for page in pages(lang, suffixes=(".ipynb",)):
+        stem = page.relative_to(ROOT / "book" / lang).with_suffix("").as_posix()
+        text = (html / lang / f"{stem}.html").read_text(encoding="utf-8")
+        assert "%pip install" not in text and "OWNER/REPO" not in text, f"{lang}/{stem} shows the install fallback"
+        code = re.sub(r"<[^>]+>", "", text).replace("&quot;", '"')
+        assert re.search(rf'import aebook\n((from|import) .*\n)*ctx = aebook.setup\("{lang}"\)', code), \
+            f"{lang}/{stem} does not show the setup call"
+        assert "_static/aebook.css" in text, f"{lang}/{stem} does not load aebook.css"

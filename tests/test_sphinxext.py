@@ -259,3 +259,12 @@ def test_twins_cite_the_same_works():
     for page in pages("en"):
         twin = BOOK / "ko" / page.relative_to(BOOK / "en")
         assert cited_keys(_markdown(page)) == cited_keys(_markdown(twin)), f"{page.name}: the twins cite other works"
+
+
+def test_the_first_cells_install_fallback_is_shown_as_import_aebook():
+    src = ('try:\n    import aebook\nexcept ModuleNotFoundError:  # e.g. on Colab\n'
+           '    %pip install -q "aebook @ git+https://github.com/OWNER/REPO"\n    import aebook\n'
+           'ctx = aebook.setup("ko")')
+    assert ext.shown_source(src) == 'import aebook\nctx = aebook.setup("ko")'
+    other = "try:\n    import torch\nexcept ModuleNotFoundError:\n    pass\n"
+    assert ext.shown_source(other) == other
