@@ -332,6 +332,35 @@ def _use_language_cite_style(app, config):
             setattr(config, name, cite_style_name(config.aebook_lang))
 
 
+#: the theme's English labels for screen readers and tooltips, and its Korean footer (which
+#: reads "으로 <author>"), as a Korean page should say them
+KO_UI = {"Search this book...": "이 책에서 검색...", "Site navigation": "사이트 탐색",
+         "On this page": "이 페이지의 내용", "Color mode": "색상 모드", "Main": "본문", "Page": "페이지",
+         "Version warning": "버전 경고", "Breadcrumb": "이동 경로", "Section Navigation": "절 탐색",
+         "Fullscreen mode": "전체 화면", "Download this page": "이 페이지 다운로드", "Light": "밝게",
+         "Dark": "어둡게", "System Settings": "시스템 설정", "Search": "검색", "Toggle navigation": "탐색 열기/닫기",
+         "Launch interactive content": "대화형 실행"}
+_UI_ATTR = re.compile(r'\b(aria-label|placeholder|data-bs-title|title)="([^"]+)"')
+_KO_FOOTER = re.compile(r'(<p class="component-author">\s*)으로 ([^<]+?)(\s*</p>)')
+
+
+def korean_ui(page: str) -> str:
+    """A built Korean page with the theme's English labels (screen readers, tooltips, the
+    search box) in Korean and its footer as "지은이: <author>"."""
+    page = _UI_ATTR.sub(lambda m: f'{m.group(1)}="{KO_UI.get(m.group(2), m.group(2))}"', page)
+    return _KO_FOOTER.sub(r"\1지은이: \2\3", page)
+
+
+def _translate_ui(app, exception):
+    if exception is not None or app.config.aebook_lang != "ko" or app.builder.format != "html":
+        return
+    for path in Path(app.outdir).rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        shown = korean_ui(text)
+        if shown != text:
+            path.write_text(shown, encoding="utf-8")
+
+
 def _add_static_path(app, config):
     config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "_static")]
 
@@ -346,6 +375,7 @@ def setup(app):
     app.connect("html-page-context", _add_execution_line)
     app.connect("doctree-read", _transform_code_cells)
     app.connect("config-inited", _add_static_path)
+    app.connect("build-finished", _translate_ui)
     app.add_css_file("aebook.css")  # aebook/_static/aebook.css: Korean line breaks, wide math and tables
     app.connect("config-inited", _use_local_mathjax, priority=900)
     app.connect("build-finished", _copy_mathjax)

@@ -171,3 +171,13 @@ def test_pages_show_the_setup_call_not_the_install_fallback_and_load_the_books_c
         assert re.search(rf'import aebook\n((from|import) .*\n)*ctx = aebook.setup\("{lang}"\)', code), \
             f"{lang}/{stem} does not show the setup call"
         assert "_static/aebook.css" in text, f"{lang}/{stem} does not load aebook.css"
+
+
+def test_korean_pages_speak_korean_to_screen_readers_and_in_the_footer(html):
+    from aebook.sphinxext import KO_UI
+
+    for page in sorted((html / "ko").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        left = sorted({v for _, v in re.findall(r'\b(aria-label|placeholder)="([^"]+)"', text)} & set(KO_UI))
+        assert not left, f"ko/{page.name} keeps English labels: {left}"
+        assert "으로 aebook" not in text, f"ko/{page.name}: the footer reads '으로 aebook contributors'"

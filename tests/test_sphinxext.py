@@ -268,3 +268,13 @@ def test_the_first_cells_install_fallback_is_shown_as_import_aebook():
     assert ext.shown_source(src) == 'import aebook\nctx = aebook.setup("ko")'
     other = "try:\n    import torch\nexcept ModuleNotFoundError:\n    pass\n"
     assert ext.shown_source(other) == other
+
+
+def test_korean_pages_get_korean_labels_and_footer():
+    page = ('<input placeholder="Search this book..." aria-label="Search this book..."/>'
+            '<button aria-label="Site navigation"></button><p class="component-author">\n으로 aebook contributors\n</p>'
+            '<a aria-label="Unknown label"></a>')
+    shown = ext.korean_ui(page)
+    assert 'aria-label="이 책에서 검색..."' in shown and 'aria-label="사이트 탐색"' in shown
+    assert "지은이: aebook contributors" in shown and "으로 aebook" not in shown
+    assert 'aria-label="Unknown label"' in shown  # only what the table knows is translated
