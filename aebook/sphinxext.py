@@ -23,6 +23,8 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from docutils import nodes
+
 TWIN_LABEL = {"ko": "English version →", "en": "한국어판 →"}
 OTHER = {"ko": "en", "en": "ko"}
 
@@ -88,6 +90,61 @@ def shown_source(source: str) -> str:
     return INSTALL_FALLBACK.sub("import aebook\n", strip_nbval_markers(source))
 
 
+SHOW = re.compile(r"figures\.show\(\s*[\"']([^\"']+)[\"']")
+FIGURE_WORD = {"en": "Figure", "ko": "그림"}
+
+
+def figure_caption(fig_id: str, lang: str) -> str | None:
+    """``"Figure 19.5: <what it shows>"`` for the book's figures, the title alone for ours,
+    in ``lang``; ``None`` for an id the registry does not know."""
+    from .figures import registry
+
+    try:
+        spec = registry.get(fig_id)
+    except (KeyError, ValueError):
+        return None
+    title = spec.title.get(lang) or spec.title.get("en", "")
+    return f"{FIGURE_WORD.get(lang, 'Figure')} {fig_id}: {title}" if spec.in_book else title
+
+
+class aebook_figure(nodes.figure):  # noqa: N801  (the node's name in Sphinx's registry)
+    """A figure that Sphinx does not number (its enumerable nodes are matched by exact class):
+    the caption already carries the book's own number, 19.x."""
+
+
+def _figure_node_class():
+    return aebook_figure
+
+
+def _visit_figure(self, node):
+    self.visit_figure(node)
+
+
+def _depart_figure(self, node):
+    self.depart_figure(node)
+
+
+def _caption_figures(cell, lang: str, document=None) -> None:
+    """The images a cell draws with ``aebook.figures.show(id)`` become figures: the registry's
+    title in the page's language as their alt text and as a caption under them."""
+    from docutils import nodes
+
+    source = "".join(p.astext() for p in cell.children if p.get("nb_element") == "cell_code_source")
+    ids = SHOW.findall(source)
+    images = [n for n in cell.findall(nodes.image)]
+    if not ids or len(ids) != len(images):
+        return
+    for fig_id, image in zip(ids, images):
+        caption = figure_caption(fig_id, lang)
+        if caption is None:
+            continue
+        image["alt"] = caption
+        figure = _figure_node_class()("", classes=["aebook-figure"])
+        image.replace_self(figure)
+        figure += image
+        figure += nodes.caption(caption, caption)
+
+
 def _transform_code_cells(app, doctree):
     from docutils import nodes
 
@@ -104,6 +161,7 @@ def _transform_code_cells(app, doctree):
                 if shown != text:
                     block.children = [nodes.Text(shown)]
                     block.rawsource = shown
+        _caption_figures(cell, lang, doctree)
         if CHECKS_TAG in (cell.get("cell_metadata") or {}).get("tags", []):
             cell["hide_mode"] = "all"
             cell["prompt_show"] = cell["prompt_hide"] = CHECKS_TITLE.get(lang, CHECKS_TITLE["en"])
@@ -376,6 +434,7 @@ def setup(app):
     app.connect("doctree-read", _transform_code_cells)
     app.connect("config-inited", _add_static_path)
     app.connect("build-finished", _translate_ui)
+    app.add_node(_figure_node_class(), html=(_visit_figure, _depart_figure))
     app.add_css_file("aebook.css")  # aebook/_static/aebook.css: Korean line breaks, wide math and tables
     app.connect("config-inited", _use_local_mathjax, priority=900)
     app.connect("build-finished", _copy_mathjax)

@@ -7,6 +7,7 @@ and checks what a reader gets: the UI language, the link to the twin page, every
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 
 import pytest
@@ -181,3 +182,26 @@ def test_korean_pages_speak_korean_to_screen_readers_and_in_the_footer(html):
         left = sorted({v for _, v in re.findall(r'\b(aria-label|placeholder)="([^"]+)"', text)} & set(KO_UI))
         assert not left, f"ko/{page.name} keeps English labels: {left}"
         assert "으로 aebook" not in text, f"ko/{page.name}: the footer reads '으로 aebook contributors'"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_figure_a_page_draws_has_a_caption_and_alt_text_in_the_pages_language(html, lang):
+    """Each image drawn by ``aebook.figures.show(id)`` is a <figure> whose alt text and
+    <figcaption> are the registry's title in the page's language (not a file name)."""
+    from aebook.sphinxext import figure_caption
+
+    seen = 0
+    for page in pages(lang, suffixes=(".ipynb",)):
+        source = page.read_text(encoding="utf-8")
+        ids = re.findall(r'figures\.show\(\\"([^\\"]+)\\"', source)
+        if not ids:
+            continue
+        stem = page.relative_to(ROOT / "book" / lang).with_suffix("").as_posix()
+        text = htmllib.unescape((html / lang / f"{stem}.html").read_text(encoding="utf-8"))
+        for fig_id in ids:
+            caption = figure_caption(fig_id, lang)
+            assert f'alt="{caption}"' in text, f"{lang}/{stem}: figure {fig_id} has no alt text"
+            assert re.search(r"<figcaption>\s*<p>(<span[^>]*>)?" + re.escape(caption), text), \
+                f"{lang}/{stem}: figure {fig_id} has no caption"
+            seen += 1
+    assert seen >= 25, f"only {seen} figures drawn with figures.show in {lang}"
