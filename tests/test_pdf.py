@@ -142,6 +142,13 @@ def test_a_page_whose_mathjax_never_ran_is_not_printed(printer, tmp_path):
     assert not (tmp_path / "x.pdf").exists()
 
 
+def test_links_to_local_files_are_dropped_and_the_rest_kept(printer):
+    page = ('<a class="reference internal image-reference" href="_images/a.png"><img src="_images/a.png"/></a> '
+            '<a href="#x">in</a> <a href="https://e.org">web</a> <a href="../_downloads/f.csv">f.csv</a>')
+    assert printer.unlink_local_files(page) == ('<img src="_images/a.png"/> <a href="#x">in</a> '
+                                                '<a href="https://e.org">web</a> f.csv')
+
+
 @pytest.mark.slow
 def test_the_book_command_prints_a_small_book(make, printer, tmp_path, capsys):
     """The real pipeline (singlehtml of the committed outputs, print style, title page) on the
@@ -153,6 +160,8 @@ def test_the_book_command_prints_a_small_book(make, printer, tmp_path, capsys):
     data = pdf.read_bytes()
     assert printer.pdf_title(data) == make.load_yaml(ROOT / "_config.yml")["languages"]["ko"]["title"]
     assert printer.page_count(data) >= 4  # title page, contents, the root page, the chapter
+    assert b"/Outlines" in data, "the PDF has no bookmarks (document outline)"
+    assert b"file://" not in data, "the PDF links to files of the machine that printed it"
     assert "MathJax could not typeset" not in capsys.readouterr().out
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout

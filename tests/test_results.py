@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -34,10 +35,25 @@ PROVENANCE = {"command", "commit", "fingerprint", "device", "device_type", "torc
 #: arguments), kept on the pages with that said, until they are re-run. The list may only
 #: shrink: a result re-run with today's runner must leave it.
 AWAITING_RERUN = {"mask_ratio_sweep", "iwae_vs_vae"}
-#: full runs cheap enough to recompute in the suite (about two minutes at most on one thread).
-#: digit_classifier is not: re-run at k/255 it took 124 s of fitting on the full 60,000 images
-#: (its old record's 2.6 s timed a cached call); the fingerprint test covers it.
-CHEAP = ("deep_vs_pca_surface", "seed_spread", "gradient_variance", "curve_denoiser", "pytorch_examples_vae")
+#: full runs cheap enough to recompute in the suite: those whose recorded one-thread wall time is
+#: under about a minute (issue 19's rule; today deep_vs_pca_surface, 44 s, and seed_spread, 50 s).
+#: ``AEBOOK_VERIFY_UP_TO_S=150`` raises the bar (then gradient_variance, 112 s, curve_denoiser,
+#: 141 s, and pytorch_examples_vae, 87 s, are recomputed too); ``python -m aebook run NAME --verify``
+#: verifies any one. Every other run is bound by its digest and its fingerprint.
+VERIFY_UP_TO_S = float(os.environ.get("AEBOOK_VERIFY_UP_TO_S", "60"))
+
+
+def _cheap() -> tuple[str, ...]:
+    out = []
+    for p in sorted(RS.RESULTS_DIR.glob("*.json")):
+        record = json.loads(p.read_text(encoding="utf-8"))
+        wall = record.get("provenance", {}).get("wall_time_s")
+        if wall is not None and wall <= VERIFY_UP_TO_S:
+            out.append(p.stem)
+    return tuple(out)
+
+
+CHEAP = _cheap()
 
 
 def committed() -> dict[str, dict]:
@@ -125,7 +141,7 @@ def test_the_cheap_full_runs_reproduce_when_recomputed(tmp_path):
     """Each cheap run is recomputed from scratch, two processes at a time, and compared with
     its committed result within its measured tolerance (runner.VERIFY_TOLERANCE)."""
     names = [n for n in CHEAP if n not in AWAITING_RERUN and committed()[n].get("format", 1) >= RS.FORMAT]
-    assert len(names) >= 4, f"too few cheap runs are current to verify: {names}"
+    assert len(names) >= 2, f"too few cheap runs are current to verify: {names}"
     unmeasured = [n for n in names if n not in RN.VERIFY_TOLERANCE]
     assert not unmeasured, f"no measured tolerance for {unmeasured}: see runner.VERIFY_TOLERANCE"
     failed = SW.run_parallel(names, jobs=2, checkpoints=str(tmp_path), verify=True)

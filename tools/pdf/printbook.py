@@ -38,7 +38,9 @@ PENDING = "aebook-pdf: MathJax has not finished"
 CHROMIUM_FLAGS = ("--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-default-apps", "--disable-extensions", "--no-pdf-header-footer",
-                  "--run-all-compositor-stages-before-draw", "--allow-file-access-from-files")
+                  "--run-all-compositor-stages-before-draw", "--allow-file-access-from-files",
+                  # the headings become the PDF's bookmarks (its document outline)
+                  "--generate-pdf-document-outline")
 
 
 SUBTITLE = {"ko": "PDF판 · Bishop & Bishop, 『Deep Learning: Foundations and Concepts』 19장 19.1–\u206019.2절",
@@ -164,11 +166,22 @@ def prepare(index_html: Path, title: str, subtitle: str, meta: list[str]) -> Pat
             + MARKER_SCRIPT % (MATH_ERROR, _js_string(title)))
     text = re.sub(r"<title>.*?</title>", f"<title>{PENDING}</title>", text, count=1, flags=re.S)
     text = text.replace("</head>", head + "</head>", 1)
+    text = unlink_local_files(text)
     text = text.replace('<div id="jb-print-docs-body"', title_page(title, subtitle, meta)
                         + '<div id="jb-print-docs-body"', 1)
     out = index_html.parent / "print.html"
     out.write_text(text, encoding="utf-8")
     return out
+
+
+LOCAL_LINK = re.compile(r'<a\b[^>]*\bhref="(?!#|https?:|mailto:)[^"]*"[^>]*>(.*?)</a>', re.S)
+
+
+def unlink_local_files(text: str) -> str:
+    """Links to files beside the page (a figure's full-size image, a download) would become
+    ``file://`` links to the machine that printed the book: keep what they show, drop the link.
+    Links within the book (``#...``) and to the web stay."""
+    return LOCAL_LINK.sub(lambda m: m.group(1), text)
 
 
 def _js_string(s: str) -> str:
