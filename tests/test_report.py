@@ -163,6 +163,56 @@ def test_the_paper_table_gives_each_paper_its_setting_and_each_number_a_status()
         assert "et al." not in md or lang == "en"
 
 
+# English that a Korean page's generated tables must not show: result labels (plain, warm-up,
+# cyclic, free bits, none / l1 / l2, mask / gaussian), units and abbreviations of the English
+# texts (ep, batch, nats), and citations' "et al."; code (`...`) and glosses in parentheses are
+# allowed. Korean column and row heads put no space before a parenthesis ("빠른 모드(위)").
+ENGLISH_IN_KOREAN = re.compile(r"\b(ep|batch|plain|warm-?up|cyclic|free bits|gaussian|Gaussian|mask|none|l1|l2|"
+                               r"random|nats?|penalty|quick|full size|paper|above)\b|et al\.|≫")
+
+
+def _korean_table_problems(md: str) -> list[str]:
+    problems = []
+    for line in md.splitlines():
+        text = re.sub(r"`[^`]*`", "", line)
+        while re.search(r"\([^()]*\)", text):  # glosses and commands in parentheses, innermost first
+            text = re.sub(r"\([^()]*\)", "", text)
+        problems += [f"«{m.group(0)}» in: {line}" for m in ENGLISH_IN_KOREAN.finditer(text)]
+        if line.startswith("|"):
+            problems += [f"space before a parenthesis in: {line}" for _ in re.finditer(r"[\uac00-\ud7a3] \(", line)]
+    return problems
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_korean_tables_show_no_english_labels(name):
+    """Each report in Korean, with the committed full result also standing in for a quick one
+    (so that the quick column and the quick mode's line are rendered too)."""
+    full = RS.load_full(name)
+    if full is None:
+        pytest.skip("no committed result (tests/test_results.py fails)")
+    md = RP.beside(name, full.result, "ko") + "\n" + RP.full_table(name, "ko")
+    problems = _korean_table_problems(md)
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+    # the English page keeps the results' own labels
+    if name == "sparse_sweep":
+        assert "| l1 | 0.003 |" in RP.full_table(name, "en") and "| 활성값 L1 | 0.003 |" in RP.full_table(name, "ko")
+    if name == "collapse_remedies":
+        assert "| free bits |" in RP.full_table(name, "en") and "| 자유 비트 |" in RP.full_table(name, "ko")
+
+
+def test_korean_paper_and_runs_tables_show_no_english_labels():
+    for md in (RP.paper_table("ko"), RP.runs_table("ko")):
+        problems = _korean_table_problems(md)
+        assert not problems, "\n".join(problems)
+
+
+def test_the_korean_table_check_finds_english_labels():
+    assert _korean_table_problems("| 실행 | plain |\n| 기본 | 30 ep, batch 128 |")
+    assert _korean_table_problems("| 항목 | 빠른 모드 (위) |")
+    assert _korean_table_problems("논문: Burda et al. (2016).")
+    assert not _korean_table_problems("| 자유 비트(free bits) | `mask_ratio_sweep` |")
+
+
 def _glued_by(code: str) -> set[str]:
     """The glue keys a page's code cells produce: every row (and table cell) of each experiment
     it shows with beside() (its quick rows too when a quick result is passed) or glue_full()."""
