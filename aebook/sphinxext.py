@@ -409,12 +409,53 @@ def korean_ui(page: str) -> str:
     return _KO_FOOTER.sub(r"\1지은이: \2\3", page)
 
 
+# Accessibility (tests/test_a11y.py audits every page with axe-core). What assistive technology
+# reads wrongly in the theme's, myst-nb's and docutils' HTML, mended in the built pages:
+# - a label that does not contain the visible text, so speech users cannot name the control: the
+#   search button's aria-label ("Search", shown "Search Ctrl+K": the label goes, its name is its text,
+#   the shortcut is declared), the colour-mode button's ("Color mode": its icons' titles, which
+#   became its visible text, go) and myst-nb's folded cells' ("Toggle hidden content", shown
+#   "Checks": the label goes);
+# - the sidebar's expand/collapse toggles (<summary> holding only an icon) have no name: they get
+#   one naming the section they open;
+# - docutils' reference lists are role="list" whose entries have the deprecated role
+#   "doc-biblioentry", not "listitem": a list without items for a screen reader.
+SUBSECTIONS = {"en": "Subsections of {title}", "ko": "{title}의 하위 절"}
+_SEARCH_BUTTON = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="[^"]*"([^>]*>)')
+_SEARCH_TEXT = re.compile(r'(<span class="search-button__default-text">)Search(</span>)')
+_TOGGLE = re.compile(r'(<a class="(?:current )?reference internal" href="[^"]*">([^<]*)</a>\s*<details[^>]*>\s*)'
+                     r'<summary>')
+_BIBLIOENTRY = re.compile(r'(<div class="citation" id="[^"]*") role="doc-biblioentry"')
+_THEME_SWITCH_TITLE = re.compile(r'(<i class="theme-switch [^"]*"\s+data-mode="[^"]*")\s+title="[^"]*"')
+#: myst-nb's folded cells: a <summary> labelled "Toggle hidden content" whose visible text is the title
+_FOLD_LABEL = '<summary aria-label="Toggle hidden content">'
+
+
+def accessible_ui(page: str, lang: str) -> str:
+    """A built page whose controls (search and colour-mode buttons, sidebar toggles, folded
+    cells) have names that contain their visible text, in ``lang``, and whose reference lists
+    have list items (see above)."""
+    page = _SEARCH_BUTTON.sub(r'\1 aria-keyshortcuts="Control+K"\2', page)
+    if lang == "ko":
+        page = _SEARCH_TEXT.sub(r"\1검색\2", page)
+    label = SUBSECTIONS.get(lang, SUBSECTIONS["en"])
+    page = _TOGGLE.sub(lambda m: f'{m.group(1)}<summary aria-label="'
+                       f'{label.format(title=html.escape(html.unescape(m.group(2).strip())))}">', page)
+    page = _THEME_SWITCH_TITLE.sub(r"\1", page)
+    page = page.replace(_FOLD_LABEL, "<summary>")
+    return _BIBLIOENTRY.sub(r'\1 role="listitem"', page)
+
+
 def _translate_ui(app, exception):
-    if exception is not None or app.config.aebook_lang != "ko" or app.builder.format != "html":
+    """The built pages made accessible (both languages) and, in Korean, with Korean labels."""
+    lang = app.config.aebook_lang
+    if exception is not None or app.builder.format != "html":
         return
     for path in Path(app.outdir).rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        shown = korean_ui(text)
+        shown = accessible_ui(text, lang)
+        if lang == "ko":
+            shown = korean_ui(shown)
         if shown != text:
             path.write_text(shown, encoding="utf-8")
 
@@ -436,6 +477,7 @@ def setup(app):
     app.connect("build-finished", _translate_ui)
     app.add_node(_figure_node_class(), html=(_visit_figure, _depart_figure))
     app.add_css_file("aebook.css")  # aebook/_static/aebook.css: Korean line breaks, wide math and tables
+    app.add_js_file("aebook.js")  # aebook/_static/aebook.js: keyboard access to the boxes that scroll
     app.connect("config-inited", _use_local_mathjax, priority=900)
     app.connect("build-finished", _copy_mathjax)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

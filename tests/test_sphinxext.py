@@ -278,3 +278,26 @@ def test_korean_pages_get_korean_labels_and_footer():
     assert 'aria-label="이 책에서 검색..."' in shown and 'aria-label="사이트 탐색"' in shown
     assert "지은이: aebook contributors" in shown and "으로 aebook" not in shown
     assert 'aria-label="Unknown label"' in shown  # only what the table knows is translated
+
+
+def test_controls_get_names_that_contain_their_visible_text_and_reference_lists_get_items():
+    """What axe-core found in the built pages (tests/test_a11y.py), mended by accessible_ui."""
+    page = ('<button class="btn search-button-field search-button__button pst-js-only" title="Search" '
+            'aria-label="Search" data-bs-toggle="tooltip">\n<span class="search-button__default-text">Search</span>'
+            '</button>'
+            '<li class="toctree-l1 has-children"><a class="reference internal" href="a.html">19.2 Variational '
+            'autoencoders</a><details><summary><span class="toctree-toggle" role="presentation"></span></summary>'
+            '<a class="current reference internal" href="#">19.1 Deterministic</a><details open="open"><summary>'
+            '<i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="Light"></i>'
+            '<summary aria-label="Toggle hidden content">\n<p class="collapsed admonition-title">Checks</p>'
+            '<div role="list" class="citation-list">\n<div class="citation" id="id8" role="doc-biblioentry">')
+    en, ko = ext.accessible_ui(page, "en"), ext.accessible_ui(page, "ko")
+    assert 'aria-label="Search"' not in en and 'aria-keyshortcuts="Control+K"' in en
+    assert '<summary aria-label="Subsections of 19.2 Variational autoencoders">' in en
+    assert '<summary aria-label="19.2 Variational autoencoders의 하위 절">' in ko
+    assert '<summary aria-label="Subsections of 19.1 Deterministic">' in en
+    assert en.count("<summary>") == 1  # the folded cell's, named by its visible title
+    assert 'search-button__default-text">검색</span>' in ko and 'default-text">Search</span>' in en
+    assert 'title="Light"' not in en and "Toggle hidden content" not in en
+    assert 'role="doc-biblioentry"' not in en and '<div class="citation" id="id8" role="listitem">' in en
+    assert ext.accessible_ui(en, "en") == en  # idempotent

@@ -137,6 +137,34 @@ def ensure_installed(extras: str) -> None:
     after = installed_version("torch")
     if not torch_in_range(after):  # defensive: should never happen
         sys.exit(f"torch {after} ended up installed, outside the supported range")
+    if "test" in extras.split(","):
+        ensure_axe_core()
+
+
+#: axe-core, which the accessibility test (tests/test_a11y.py) runs in Chromium: pinned in
+#: tests/browser/package.json and package-lock.json, installed into tests/browser/node_modules
+#: (ignored by git) with ``npm ci`` where npm is available; without it that test is skipped.
+BROWSER_TESTS = ROOT / "tests" / "browser"
+
+
+def ensure_axe_core() -> None:
+    import json
+
+    lock = json.loads((BROWSER_TESTS / "package-lock.json").read_text(encoding="utf-8"))
+    want = lock["packages"]["node_modules/axe-core"]["version"]
+    have_file = BROWSER_TESTS / "node_modules" / "axe-core" / "package.json"
+    have = json.loads(have_file.read_text(encoding="utf-8")).get("version") if have_file.is_file() else None
+    if have == want:
+        print(f"axe-core {have} is installed for the browser tests; keeping it.")
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print(f"npm not found: axe-core {want} is not installed and tests/test_a11y.py will be skipped.")
+        return
+    print(f"installing axe-core {want} into {BROWSER_TESTS / 'node_modules'} (npm ci)", flush=True)
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=BROWSER_TESTS)
+    if done.returncode != 0:
+        print(f"npm ci failed (exit {done.returncode}): tests/test_a11y.py will be skipped.")
 
 
 # --------------------------------------------------------------------------------------
