@@ -145,6 +145,42 @@ def _caption_figures(cell, lang: str, document=None) -> None:
         figure += nodes.caption(caption, caption)
 
 
+EXPLORER = re.compile(r"widgets\.(\w+_explorer)\(\s*(?:[\"']([a-z]+)[\"'])?")
+#: the alt text of an image a cell draws that no title describes
+DRAWN = {"en": "Figure drawn by the code cell above", "ko": "위 코드 셀이 그린 그림"}
+
+
+def _alt_texts(cell, lang: str) -> None:
+    """Alt text for the other images a cell draws, which would otherwise be read out as their
+    file name (``_images/<hash>.png``): the title of the static figure of an
+    ``aebook.widgets.*_explorer`` call; in the figure gallery (a loop over
+    ``figures.figure_ids()``), each figure's caption; else a plain "figure drawn by the cell"."""
+    from docutils import nodes
+
+    source = "".join(p.astext() for p in cell.children if p.get("nb_element") == "cell_code_source")
+    images = [n for n in cell.findall(nodes.image) if not n.get("alt")]
+    if not images:
+        return
+    alts: list[str | None] = [None] * len(images)
+    explorers = EXPLORER.findall(source)
+    if explorers and len(explorers) == len(images):
+        from .widgets import explorer_title
+
+        for i, (name, kind) in enumerate(explorers):
+            try:
+                alts[i] = explorer_title(name, lang, kind or "gaussian")
+            except ValueError:
+                pass
+    elif "figures.figure_ids()" in source:
+        from .figures import figure_ids
+
+        ids = figure_ids()
+        if len(ids) == len(images):
+            alts = [figure_caption(fig_id, lang) for fig_id in ids]
+    for image, alt in zip(images, alts):
+        image["alt"] = alt or DRAWN.get(lang, DRAWN["en"])
+
+
 def _transform_code_cells(app, doctree):
     from docutils import nodes
 
@@ -162,6 +198,7 @@ def _transform_code_cells(app, doctree):
                     block.children = [nodes.Text(shown)]
                     block.rawsource = shown
         _caption_figures(cell, lang, doctree)
+        _alt_texts(cell, lang)
         if CHECKS_TAG in (cell.get("cell_metadata") or {}).get("tags", []):
             cell["hide_mode"] = "all"
             cell["prompt_show"] = cell["prompt_hide"] = CHECKS_TITLE.get(lang, CHECKS_TITLE["en"])

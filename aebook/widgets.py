@@ -38,8 +38,8 @@ import torch
 from ._checks import boolean, choice, integer, real
 from .i18n import register_strings, resolve_lang, t
 
-__all__ = ["beta_explorer", "beta_figure", "denoising_explorer", "denoising_figure", "latent_explorer",
-           "latent_figure", "reconstruction_explorer", "reconstruction_figure", "MAX_IMAGES"]
+__all__ = ["beta_explorer", "beta_figure", "denoising_explorer", "denoising_figure", "explorer_title",
+           "latent_explorer", "latent_figure", "reconstruction_explorer", "reconstruction_figure", "MAX_IMAGES"]
 
 #: at most this many test digits (one per digit class, 0, 1, 2, ...).
 MAX_IMAGES = 10
@@ -74,6 +74,24 @@ register_strings({
     "widget.recon.note": {"en": "error: held-out squared error per image (1000 images)",
                           "ko": "오차: 평가 이미지 1000장의 이미지당 제곱 오차"},
 })
+
+
+#: the string that titles each explorer's static figure
+_TITLES = {"reconstruction_explorer": "widget.recon.title", "denoising_explorer": "widget.noise.title",
+           "beta_explorer": "widget.beta.title", "latent_explorer": "widget.latent.title"}
+
+
+def explorer_title(name: str, lang: str | None = None, kind: str = "gaussian") -> str | None:
+    """The title of the static figure that the explorer ``name`` shows (``kind``: the noise of
+    :func:`denoising_explorer`), in ``lang``; ``None`` for a name that is not an explorer. The web
+    book uses it as the image's alt text (aebook/sphinxext.py)."""
+    key = _TITLES.get(name)
+    if key is None:
+        return None
+    lang = resolve_lang(lang)
+    if key == "widget.noise.title":
+        return t(key, lang, kind=t(f"widget.noise.{_check_kind(kind)}", lang))
+    return t(key, lang)
 
 
 def _digits(n_images: int, mode: str | None = None) -> torch.Tensor:

@@ -205,3 +205,13 @@ def test_every_figure_a_page_draws_has_a_caption_and_alt_text_in_the_pages_langu
                 f"{lang}/{stem}: figure {fig_id} has no caption"
             seen += 1
     assert seen >= 25, f"only {seen} figures drawn with figures.show in {lang}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_image_is_read_out_as_its_file_name(html, lang):
+    """Images a cell draws other than with figures.show (explorers' static figures, the figure
+    gallery) get alt text from aebook.sphinxext, not Sphinx's default, the image's path."""
+    bad = [f"{page.name}: {alt}" for page in sorted((html / lang).glob("*.html"))
+           for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', page.read_text(encoding="utf-8"))
+           if alt.startswith("_images/") or alt.endswith((".png", ".svg", ".jpg")) or "IPython" in alt]
+    assert not bad, f"{len(bad)} images whose alt text is a file name:\n" + "\n".join(bad[:20])

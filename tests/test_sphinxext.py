@@ -104,6 +104,32 @@ def test_other_cells_are_not_folded_but_lose_their_marker():
     assert block.astext() == "x = 1"
 
 
+def _with_images(source: str, n: int, lang: str = "en"):
+    from docutils import nodes
+
+    doc, cell, _ = _cell(source, [])
+    out = nodes.container(nb_element="cell_code_output")
+    images = [nodes.image(uri=f"_images/{i}.png") for i in range(n)]
+    for image in images:
+        out += image
+    cell += out
+    ext._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang=lang)), doc)
+    return [image["alt"] for image in images]
+
+
+def test_images_a_cell_draws_get_alt_text_instead_of_their_file_name():
+    from aebook.figures import figure_ids
+    from aebook.widgets import explorer_title
+
+    assert _with_images('aebook.widgets.denoising_explorer("mask")', 1, "ko") == \
+        [explorer_title("denoising_explorer", "ko", "mask")]
+    assert _with_images("aebook.widgets.beta_explorer()", 1) == ["VAEs trained with KL weight β on MNIST-5k"]
+    ids = figure_ids()
+    gallery = _with_images("for fig_id in figures.figure_ids():\n    display(Image(...))", len(ids))
+    assert gallery == [ext.figure_caption(i, "en") for i in ids]
+    assert _with_images("plt.imshow(x)", 2, "ko") == [ext.DRAWN["ko"]] * 2
+
+
 # --- execution record --------------------------------------------------------------------
 
 WHEN = datetime(2026, 12, 1, 14, 2, 7, tzinfo=UTC)
