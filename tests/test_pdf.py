@@ -10,6 +10,7 @@ book, both languages, takes about a minute (``python3 tools/make.py pdf``).
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 
@@ -142,6 +143,25 @@ def test_a_page_whose_mathjax_never_ran_is_not_printed(printer, tmp_path):
     assert not (tmp_path / "x.pdf").exists()
 
 
+def test_the_contents_list_pages_and_their_sections_after_the_root_page(printer):
+    page = ('<h2>Book<a class="headerlink" href="#r">#</a></h2><span id="document-a"></span><section id="a">'
+            '<h2>19. <em>Auto</em>encoders<a class="headerlink" href="#a">#</a></h2><h3>Why &amp; how'
+            '<a class="headerlink" href="#b">#</a></h3><h4>deeper<a class="headerlink" href="#c">#</a></h4>')
+    entries = printer.toc_entries(page)
+    assert entries == [(2, "19. Autoencoders", "a"), (3, "Why & how", "b")]
+    toc = printer.toc_html(entries, "Contents")
+    assert toc.count(printer.PAGE_SLOT) == 2 and 'href="#b"' in toc and "Why &amp; how" in toc
+    assert ">7<" in printer.toc_html(entries, "Contents", [5, 7])
+
+
+def test_each_entry_takes_the_page_of_the_next_bookmark_with_its_title(printer):
+    entries = [(2, "A", "a"), (3, "Intro", "b"), (2, "B", "c"), (3, "Intro", "d")]
+    outline = [("Book", 1), ("A", 3), ("Intro", 3), ("other", 4), ("B", 5), ("IntroIntro", 6)]  # split heading
+    assert printer.match_pages(entries, outline) == [3, 3, 5, 6]
+    with pytest.raises(RuntimeError, match="no bookmark for the heading 'C'"):
+        printer.match_pages([(2, "C", "x")], outline)
+
+
 def test_links_to_local_files_are_dropped_and_the_rest_kept(printer):
     page = ('<a class="reference internal image-reference" href="_images/a.png"><img src="_images/a.png"/></a> '
             '<a href="#x">in</a> <a href="https://e.org">web</a> <a href="../_downloads/f.csv">f.csv</a>')
@@ -162,7 +182,17 @@ def test_the_book_command_prints_a_small_book(make, printer, tmp_path, capsys):
     assert printer.page_count(data) >= 4  # title page, contents, the root page, the chapter
     assert b"/Outlines" in data, "the PDF has no bookmarks (document outline)"
     assert b"file://" not in data, "the PDF links to files of the machine that printed it"
+    index = tmp_path / "pdf-src" / "ko" / "_build" / "singlehtml" / "index.html"
+    entries = printer.toc_entries(index.read_text(encoding="utf-8"))
+    pages = printer.match_pages(entries, printer.outline_pages(data))
+    assert len(entries) >= 5 and entries[0][:2] == (2, "19. 오토인코더")
+    assert pages == sorted(pages) and pages[0] >= 3, pages  # after the title page, the contents, the root page
     assert "MathJax could not typeset" not in capsys.readouterr().out
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "19. 오토인코더" in text and "PDF판" in text
+        contents = subprocess.run(["pdftotext", "-layout", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True,
+                                  text=True).stdout  # the second page: the table of contents, with the pages found
+        assert "차례" in contents and printer.PAGE_SLOT not in contents
+        for (_, title, _), page in zip(entries, pages, strict=True):
+            assert re.search(re.escape(title) + r"\s*(\.\s*)*" + str(page) + r"\b", contents), (title, page, contents)

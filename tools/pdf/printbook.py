@@ -149,8 +149,11 @@ def title_page(title: str, subtitle: str, meta: list[str]) -> str:
             f'<p class="aebook-subtitle">{html.escape(subtitle)}</p>{lines}</div>\n')
 
 
-def prepare(index_html: Path, title: str, subtitle: str, meta: list[str]) -> Path:
-    """Write ``print.html`` beside ``index_html``: the print style, a title page, the MathJax marker."""
+def prepare(index_html: Path, title: str, subtitle: str, meta: list[str], contents: str | None = None,
+            pages: list[int] | None = None) -> Path:
+    """Write ``print.html`` beside ``index_html``: the print style, a title page, the MathJax
+    marker and, given its heading ``contents``, a table of contents (page numbers ``pages``, or
+    placeholders of the same width)."""
     text = index_html.read_text(encoding="utf-8")
     if re.search(r'<script[^>]*src="https?://[^"]*mathjax', text, re.I):
         raise RuntimeError(f"{index_html} loads MathJax from the internet, which the print cannot reach: "
@@ -169,6 +172,9 @@ def prepare(index_html: Path, title: str, subtitle: str, meta: list[str]) -> Pat
     text = unlink_local_files(text)
     text = text.replace('<div id="jb-print-docs-body"', title_page(title, subtitle, meta)
                         + '<div id="jb-print-docs-body"', 1)
+    if contents:
+        text = re.sub(r'(<div id="jb-print-toc">)\s*(</div>)',
+                      lambda m: m.group(1) + toc_html(toc_entries(text), contents, pages) + m.group(2), text, count=1)
     out = index_html.parent / "print.html"
     out.write_text(text, encoding="utf-8")
     return out
@@ -182,6 +188,108 @@ def unlink_local_files(text: str) -> str:
     ``file://`` links to the machine that printed the book: keep what they show, drop the link.
     Links within the book (``#...``) and to the web stay."""
     return LOCAL_LINK.sub(lambda m: m.group(1), text)
+
+
+CONTENTS = {"ko": "차례", "en": "Contents"}
+#: a page's first heading (h2 in the single page: the root page's h1 is the book's title) and its
+#: sections (h3): the entries of the printed table of contents
+TOC_HEADING = re.compile(r'<h([23])>(.*?)<a class="headerlink" href="#([^"]+)"', re.S)
+PAGE_SLOT = "000"  # the width of a page number: pass 1 prints this, pass 2 the number
+
+
+def toc_entries(text: str) -> list[tuple[int, str, str]]:
+    """(level, title as plain text, anchor) of each page (level 2) and section (level 3) of the
+    single-page book, in order, from the first page after the root page (whose title is the
+    book's, on the title page)."""
+    start = text.find('<span id="document-')
+    body = text[start:] if start >= 0 else text[text.find('<article class="bd-article"'):]
+    out = []
+    for level, inner, anchor in TOC_HEADING.findall(body):
+        title = html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
+        if title:
+            out.append((int(level), title, anchor))
+    return out
+
+
+def toc_html(entries: list[tuple[int, str, str]], heading: str, pages: list[int] | None = None) -> str:
+    """The table of contents: each entry links to its heading and ends in its page number (the
+    placeholder :data:`PAGE_SLOT` while the pages are not known yet)."""
+    items = []
+    for i, (level, title, anchor) in enumerate(entries):
+        number = PAGE_SLOT if pages is None else str(pages[i])
+        items.append(f'<li class="aebook-toc-{level}"><a href="#{anchor}"><span class="aebook-toc-title">'
+                     f'{html.escape(title)}</span><span class="aebook-toc-page">{number}</span></a></li>')
+    return (f'<nav class="aebook-toc" aria-label="{html.escape(heading)}"><h2 class="aebook-toc-heading">'
+            f'{html.escape(heading)}</h2><ol>{"".join(items)}</ol></nav>')
+
+
+def _pdf_string(raw: bytes) -> str:
+    if raw.startswith(b"<"):
+        b = bytes.fromhex(re.sub(rb"\s", b"", raw[1:-1]).decode())
+        return b[2:].decode("utf-16-be") if b.startswith(b"\xfe\xff") else b.decode("latin-1")
+    body = re.sub(rb"\\(.)", rb"\1", raw[1:-1])
+    return body[2:].decode("utf-16-be") if body.startswith(b"\xfe\xff") else body.decode("latin-1")
+
+
+def outline_pages(data: bytes) -> list[tuple[str, int]]:
+    """The PDF's bookmarks in order, each (title, 1-based page number), read from the objects
+    Chromium writes uncompressed (the page tree and the outline items with explicit targets)."""
+    objects = {int(m.group(1)): m.group(2) for m in re.finditer(rb"(\d+) 0 obj\s*(.*?)endobj", data, re.S)}
+
+    def kids(num: int) -> list[int]:
+        obj = objects.get(num, b"")
+        m = re.search(rb"/Kids\s*\[([^\]]*)\]", obj)
+        if re.search(rb"/Type\s*/Page\b(?!s)", obj) or not m:
+            return [num]
+        return [leaf for k in re.findall(rb"(\d+) 0 R", m.group(1)) for leaf in kids(int(k))]
+
+    root = next((n for n, o in objects.items() if re.search(rb"/Type\s*/Pages\b", o)
+                 and not re.search(rb"/Parent\s", o)), None)
+    if root is None:
+        return []
+    page_of = {num: i + 1 for i, num in enumerate(kids(root))}
+    outline = next((o for o in objects.values() if re.search(rb"/Type\s*/Outlines\b", o)), None)
+    if outline is None:
+        return []
+    out = []
+
+    def walk(first: bytes | None) -> None:
+        num = int(first) if first else None
+        while num is not None:
+            obj = objects.get(num, b"")
+            title = re.search(rb"/Title\s*(<[0-9A-Fa-f\s]*>|\((?:\\.|[^\\)])*\))", obj)
+            dest = re.search(rb"/Dest\s*\[\s*(\d+) 0 R", obj)
+            if title and dest and int(dest.group(1)) in page_of:
+                out.append((_pdf_string(title.group(1)), page_of[int(dest.group(1))]))
+            child = re.search(rb"/First\s+(\d+) 0 R", obj)
+            walk(child.group(1) if child else None)
+            nxt = re.search(rb"/Next\s+(\d+) 0 R", obj)
+            num = int(nxt.group(1)) if nxt else None
+
+    first = re.search(rb"/First\s+(\d+) 0 R", outline)
+    walk(first.group(1) if first else None)
+    return out
+
+
+def match_pages(entries: list[tuple[int, str, str]], outline: list[tuple[str, int]]) -> list[int]:
+    """The page of each table-of-contents entry: the outline lists every heading in order, so
+    each entry is the next bookmark with its title. Chromium names the bookmark of a heading that
+    a page break pushed down after each of its pieces ("TitleTitle"): that counts as the title.
+    Raises if one is missing."""
+
+    def same(bookmark: str, title: str) -> bool:
+        b, t = " ".join(bookmark.split()), " ".join(title.split())
+        return bool(t) and len(b) % len(t) == 0 and b == t * (len(b) // len(t))
+
+    pages, at = [], 0
+    for _, title, anchor in entries:
+        while at < len(outline) and not same(outline[at][0], title):
+            at += 1
+        if at == len(outline):
+            raise RuntimeError(f"the PDF has no bookmark for the heading {title!r} (#{anchor})")
+        pages.append(outline[at][1])
+        at += 1
+    return pages
 
 
 def _js_string(s: str) -> str:
@@ -232,14 +340,35 @@ def print_pdf(page: Path, pdf: Path, chromium: str, budget_ms: int = 120_000, ti
 
 
 def print_book(index_html: Path, pdf: Path, title: str, subtitle: str, meta: list[str],
-               chromium: str | None = None) -> tuple[int, list[str]]:
+               chromium: str | None = None, contents: str | None = None) -> tuple[int, list[str]]:
     """Print the singlehtml book at ``index_html`` to ``pdf``; return its number of pages and the
     equations MathJax could not typeset (each as 'error in: TeX'). A PDF printed before MathJax
-    finished is removed and raises."""
+    finished is removed and raises.
+
+    Given ``contents`` (its heading), the book gets a table of contents with page numbers, in
+    two prints: the first with placeholder numbers of the same width, whose bookmarks say where
+    each heading fell; the second with those numbers, checked against its own bookmarks."""
     chromium = chromium or find_chromium()
     if chromium is None:
         raise RuntimeError(prerequisites_message(missing()))
-    page = prepare(index_html, title, subtitle, meta)
+    page = prepare(index_html, title, subtitle, meta, contents)
+    data, errors = _print_typeset(page, pdf, title, chromium)
+    if contents:
+        entries = toc_entries(index_html.read_text(encoding="utf-8"))
+        pages = match_pages(entries, outline_pages(data))
+        for _ in range(3):  # the numbers take the placeholders' width, so one more print settles them
+            page = prepare(index_html, title, subtitle, meta, contents, pages)
+            data, errors = _print_typeset(page, pdf, title, chromium)
+            printed = match_pages(entries, outline_pages(data))
+            if printed == pages:
+                break
+            pages = printed
+        else:
+            raise RuntimeError(f"{pdf}: the table of contents' page numbers did not settle")
+    return page_count(data), errors
+
+
+def _print_typeset(page: Path, pdf: Path, title: str, chromium: str) -> tuple[bytes, list[str]]:
     for budget in (120_000, 600_000):  # a slow machine gets a second, longer try
         errors = print_pdf(page, pdf, chromium, budget)
         data = pdf.read_bytes()
@@ -249,13 +378,13 @@ def print_book(index_html: Path, pdf: Path, title: str, subtitle: str, meta: lis
     if got != title:
         pdf.unlink()
         raise RuntimeError(f"{page}: the math was not typeset before printing (PDF title {got!r}); no PDF written")
-    return page_count(data), errors
+    return data, errors
 
 
 def print_language(index_html: Path, pdf: Path, title: str, lang: str, meta: list[str], chromium: str) -> list[str]:
     """:func:`print_book` for one language of the book, telling what it did; return the math errors."""
     started = time.perf_counter()
-    pages, errors = print_book(index_html, pdf, title, SUBTITLE[lang], meta, chromium)
+    pages, errors = print_book(index_html, pdf, title, SUBTITLE[lang], meta, chromium, CONTENTS[lang])
     print(f"{pdf}: {pages} pages, printed in {time.perf_counter() - started:.0f} s", flush=True)
     if errors:  # the web book shows the same red error: fix the page
         print(f"MathJax could not typeset {len(errors)} equation(s) of the {lang} book:\n  " + "\n  ".join(errors),
