@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from pathlib import Path
 
 import pytest
 from conftest import LANGS, ROOT, pages
@@ -215,3 +216,20 @@ def test_no_image_is_read_out_as_its_file_name(html, lang):
            for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', page.read_text(encoding="utf-8"))
            if alt.startswith("_images/") or alt.endswith((".png", ".svg", ".jpg")) or "IPython" in alt]
     assert not bad, f"{len(bad)} images whose alt text is a file name:\n" + "\n".join(bad[:20])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_status_page_lists_every_notebook_with_when_it_ran(html, lang):
+    """The execution record (aebook/_exectable.py) has a row per notebook page, linked, with its
+    time and seconds from the notebook's own record, and headings in the page's language."""
+    text = (html / lang / "status.html").read_text(encoding="utf-8")
+    table = re.search(r'<table[^>]*aebook-exec-table.*?</table>', text, re.S)
+    assert table, "no execution record table on the status page"
+    heads = [htmllib.unescape(re.sub(r"<[^>]+>", "", h)).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>",
+                                                                                       table.group(0), re.S)]
+    assert heads == list({"ko": ("페이지", "실행 시각(UTC)", "걸린 시간(초)"), "en": ("Page", "Executed (UTC)",
+                                                                                  "Seconds")}[lang])
+    rows = re.findall(r'<tr[^>]*>\s*<td[^>]*><p><a[^>]*href="([^"#]+)[^"]*"[^>]*>.*?</a></p></td>\s*<td[^>]*><p>'
+                      r'(\d{4}-\d\d-\d\d \d\d:\d\d)</p></td>\s*<td[^>]*><p>(\d+\.\d)</p></td>', table.group(0), re.S)
+    notebooks = {p.stem for p in (ROOT / "book" / lang).glob("*.ipynb")}
+    assert {Path(href).stem for href, _, _ in rows} == notebooks, rows
