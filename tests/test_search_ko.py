@@ -249,8 +249,9 @@ def test_every_form_of_a_query_finds_every_page_using_the_term(book, ko_results,
 
 @pytest.mark.slow
 def test_english_search_is_untouched(book, tmp_path):
-    """The extension does nothing in the English build: Sphinx's English stemmer and splitter."""
-    assert "aebook: Korean" not in (book / "en" / "_static" / "language_data.js").read_text(encoding="utf-8")
+    """The English build keeps Sphinx's English stemmer and splitter (it only gets the snippets)."""
+    code = (book / "en" / "_static" / "language_data.js").read_text(encoding="utf-8")
+    assert "aebook: Korean" not in code and "aebook: search snippets" in code
     terms = _load_index(book / "en" / "searchindex.js")["terms"]
     assert "autoencod" in terms and "reparameter" in terms
     if NODE is not None:
@@ -259,3 +260,93 @@ def test_english_search_is_untouched(book, tmp_path):
         found = set(out["results"][0]["docs"])
         assert {p for p, t in texts.items() if re.search(r"(?i)\bautoencoders?\b", t)} <= found
         assert out["results"][1]["terms"] == ["latent", "variabl"] and out["results"][1]["docs"]
+
+
+# --------------------------------------------------------------------------------------
+# The search page in a real browser: the results' snippets (headless Chromium, skipped without it).
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt install chromium")
+PROBE = Path(__file__).parent / "browser" / "search_results.js"
+#: what a snippet must never show: TeX, code, the download button's label, the twin link
+NOT_IN_SNIPPETS = ("$", "\\", ".ipynb", "English version", "import ", ">>>", "aebook.setup")
+
+
+@pytest.fixture(scope="module")
+def server(book):
+    """The built book over HTTP on the loopback (the search page fetches each result's page for
+    its snippet, which a file:// page may not), search.html with tests/browser/search_results.js."""
+    import functools
+    import http.server
+    import threading
+
+    probe = PROBE.read_text(encoding="utf-8")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            if not path.endswith("/search.html"):
+                return super().do_GET()
+            page = (book / path.lstrip("/")).read_text(encoding="utf-8")
+            body = page.replace("</body>", f"<script>{probe}</script></body>", 1).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(book)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _search(server, lang, query):
+    """The results the search page shows for ``query``: status line, and per result its link,
+    title, snippet text and the snippet's highlighted words."""
+    from urllib.parse import quote
+
+    url = f"{server}/{lang}/search.html?q={quote(query)}"
+    out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+                          "--virtual-time-budget=30000", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=180).stdout
+    m = re.search(r'<pre id="aebook-search"[^>]*>(.*?)</pre>', out, re.S)
+    assert m, f"{url}: the probe wrote nothing"
+    found = json.loads(htmllib.unescape(m.group(1)))
+    assert found["results"], f"{query!r} found nothing ({found['status']})"
+    return found["results"]
+
+
+def _bad_snippets(results, forms):
+    """What is wrong with each result's snippet: missing, no highlighted form of the query, or
+    something a reader should not see."""
+    bad = []
+    for r in results:
+        snippet = r["snippet"]
+        if not snippet:
+            bad.append(f"{r['href']}: no snippet")
+            continue
+        shown = [s for s in NOT_IN_SNIPPETS if s in snippet]
+        marked = [h for h in r["highlighted"] if any(h.lower().startswith(f) for f in forms)]
+        if shown or not marked or set(r["tags"]) - {"span"}:
+            bad.append(f"{r['href']}: shows {shown}, highlights {r['highlighted']}, tags {r['tags']}: {snippet!r}")
+    return bad
+
+
+@pytest.mark.slow
+@needs_chromium
+@pytest.mark.parametrize("lang, query, forms", [
+    ("ko", "변분 오토인코더", ("변분", "오토인코더")),
+    ("ko", "재구성 오차", ("재구성", "오차")),  # a glossary term, searched glued (재구성오차)
+    ("ko", "오토인코더를", ("오토인코더",)),  # one word with a particle: its stem is highlighted
+    ("en", "latent variables", ("latent", "variable")),
+])
+def test_search_results_show_a_readable_highlighted_snippet(server, lang, query, forms):
+    """Every result's snippet is prose around a highlighted form of the query: not the page's
+    first characters (the download button's ".ipynb"), not TeX, code or the "English version" link."""
+    results = _search(server, lang, query)
+    bad = _bad_snippets(results, forms)
+    assert not bad, f"{query!r}: {len(bad)} of {len(results)} snippets are wrong:\n" + "\n".join(bad)
