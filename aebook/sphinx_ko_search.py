@@ -289,8 +289,8 @@ var AEBOOK_HIDDEN = ".cell_input, div.highlight, pre, .math, mjx-container, scri
 function aebookTermPattern(query) {
   var stemmer = new Stemmer(), forms = new Set();
   var word = function (w) { return w && stopwords.indexOf(w) === -1 && !/^\d+$/.test(w); };
-  query.toLowerCase().split(/[^\p{L}\p{N}_]+/u).filter(word).forEach(function (w) { forms.add(w); });
-  splitQuery(query.toLowerCase()).filter(word).forEach(function (w) { forms.add(w); forms.add(stemmer.stemWord(w)); });
+  var words = query.toLowerCase().split(/[^\p{L}\p{N}_]+/u).concat(splitQuery(query.toLowerCase()));
+  words.filter(word).forEach(function (w) { forms.add(w); forms.add(stemmer.stemWord(w)); });
   var esc = function (w) { return w.replace(/[.*+\-?^${}()|[\]\\]/g, "\\$&"); };
   var glued = typeof KO_COMPOUNDS === "undefined" ? {} : Object.fromEntries(
     KO_COMPOUNDS.map(function (c) { return [c[0], c[2].map(esc).join("[\\s\\-]*")]; }));
