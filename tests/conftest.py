@@ -66,12 +66,23 @@ socket.socket.connect = _guarded_connect
 socket.socket.connect_ex = _guarded_connect_ex
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """nbval's cells (every notebook re-executed) are slow like the claim tests: with
-    ``-m "not slow"`` the suite is the fast unit loop."""
+    ``-m "not slow"`` the suite is the fast unit loop.
+
+    Under pytest-xdist (``--dist loadgroup``, as tools/make.py runs it) each test file is one
+    unit of work, as with ``loadfile`` (its module fixtures are set up once), except that a
+    page's Korean and English notebooks are one unit: they run one after the other in the same
+    worker, so the English page reads from the run's result cache what the Korean one trained
+    instead of training it at the same time on the other core."""
     for item in items:
-        if item.nodeid.split("::")[0].endswith(".ipynb"):
+        path = item.nodeid.split("::")[0]
+        if path.endswith(".ipynb"):
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group(f"notebook:{Path(path).stem}"))
+        elif item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(path))
 
 
 @pytest.fixture(autouse=True)

@@ -566,8 +566,9 @@ def run_tests(pytest_args: list[str], kernels: dict[str, str] | None = None) -> 
 def _parallel(pytest_args: list[str]) -> list[str]:
     """Both cores: pytest-xdist with one worker per core (at most 2 on the reference machine's
     size is what was measured), each test file whole in one worker (module fixtures such as the
-    Sphinx build are built once; a notebook's cells run in order). The run's result cache is
-    shared by the workers, so an experiment is still trained about once. Nothing is added when
+    Sphinx build are built once; a notebook's cells run in order) and a page's two notebooks in
+    the same worker (the groups are set in tests/conftest.py). The run's result cache is shared
+    by the workers, so an experiment is still trained about once. Nothing is added when
     the caller chose ``-n`` or ``-p no:xdist`` or when pytest-xdist is missing."""
     if any(a == "-n" or a.startswith("-n") or "xdist" in a for a in pytest_args):
         return []
@@ -575,7 +576,7 @@ def _parallel(pytest_args: list[str]) -> list[str]:
         import xdist  # noqa: F401
     except ImportError:
         return []
-    return ["-n", str(max(1, min(2, os.cpu_count() or 1))), "--dist", "loadfile"]
+    return ["-n", str(max(1, min(2, os.cpu_count() or 1))), "--dist", "loadgroup"]
 
 
 def run_portable(pytest_args: list[str]) -> int:
