@@ -284,20 +284,40 @@ JS_SUMMARY = r"""
 var AEBOOK_HIDDEN = ".cell_input, div.highlight, pre, .math, mjx-container, script, style, button, " +
   ".headerlink, .aebook-twin, .d-print-none, .onlyprint, .btn__text-container";
 
-// the forms of the query's words a page may hold: as typed, stemmed, and each glued glossary term
-// spaced or hyphenated as written; a case-insensitive pattern, longest form first, or null
-function aebookTermPattern(query) {
+// the forms of the query's words a page may hold, as patterns: the whole query as a phrase (each
+// word's stem, any ending, then a space or hyphen), then each word as typed and stemmed, and each
+// glued glossary term spaced or hyphenated as written; longest first
+function aebookForms(query) {
   var stemmer = new Stemmer(), forms = new Set();
   var word = function (w) { return w && stopwords.indexOf(w) === -1 && !/^\d+$/.test(w); };
-  var words = query.toLowerCase().split(/[^\p{L}\p{N}_]+/u).concat(splitQuery(query.toLowerCase()));
-  words.filter(word).forEach(function (w) { forms.add(w); forms.add(stemmer.stemWord(w)); });
+  var typed = query.toLowerCase().split(/[^\p{L}\p{N}_]+/u).filter(word);
+  typed.concat(splitQuery(query.toLowerCase()).filter(word)).forEach(function (w) {
+    forms.add(w);
+    forms.add(stemmer.stemWord(w));
+  });
   var esc = function (w) { return w.replace(/[.*+\-?^${}()|[\]\\]/g, "\\$&"); };
   var glued = typeof KO_COMPOUNDS === "undefined" ? {} : Object.fromEntries(
     KO_COMPOUNDS.map(function (c) { return [c[0], c[2].map(esc).join("[\\s\\-]*")]; }));
-  var alts = [...forms].filter(function (w) { return w; }).sort(function (a, b) { return b.length - a.length; })
-    .map(function (w) { return glued[w] || esc(w); });
-  // an English stem (variabl) is highlighted to its word's end
-  return alts.length ? new RegExp("(?:" + alts.join("|") + ")[a-z]*", "giu") : null;
+  var phrase = typed.length > 1 ? [typed.map(function (w) { return esc(stemmer.stemWord(w)); })
+    .join("[\\p{L}\\p{N}_]*[\\s\\-]+")] : [];
+  return phrase.concat([...forms].filter(function (w) { return w; })
+    .sort(function (a, b) { return b.length - a.length; }).map(function (w) { return glued[w] || esc(w); }));
+}
+
+// all the forms in one pattern; an English stem (variabl) is highlighted to its word's end
+function aebookTermPattern(query) {
+  var forms = aebookForms(query);
+  return forms.length ? new RegExp("(?:" + forms.join("|") + ")[a-z]*", "giu") : null;
+}
+
+// where a snippet of text centres: the first place of the longest form the text holds, or -1
+function aebookFirst(text, query) {
+  var forms = aebookForms(query);
+  for (var i = 0; i < forms.length; i++) {
+    var at = text.search(new RegExp(forms[i], "iu"));
+    if (at >= 0) return at;
+  }
+  return -1;
 }
 
 // the text a snippet may show: the article's prose (or the anchored section), no code, TeX or buttons
@@ -313,8 +333,8 @@ Search.htmlToText = function (htmlString, anchor) {
 Search.makeSearchSummary = function (htmlText, keywords, anchor) {
   var text = Search.htmlToText(htmlText, anchor);
   if (!text) return null;
-  var pattern = aebookTermPattern(Search._aebookQuery || [...keywords].join(" "));
-  var first = pattern ? text.search(pattern) : -1;
+  var query = Search._aebookQuery || [...keywords].join(" "), pattern = aebookTermPattern(query);
+  var first = aebookFirst(text, query);
   var start = Math.max(first - 100, 0);
   if (start > 0) start = text.indexOf(" ", start) + 1 || start;  // from a word's start
   var snippet = text.substr(start, 240).trim();

@@ -171,7 +171,7 @@ def test_a_query_prefers_what_the_index_holds(tmp_path):
     assert out["stem"] == ["효과", "효과", "효과", "변수", "변수들", "vae"]
 
 
-#: runs aebookTermPattern (JS_SUMMARY) on queries, against texts: which parts of each text it marks
+#: runs JS_SUMMARY's aebookFirst and aebookTermPattern: where a snippet of each text centres, what it marks
 PATTERN_JS = r"""
 const fs = require("fs"), vm = require("vm");
 const [code, input] = [fs.readFileSync(process.argv[2], "utf8"), JSON.parse(fs.readFileSync(0, "utf8"))];
@@ -179,26 +179,29 @@ const ctx = vm.createContext({stopwords: ["the", "of"], Search: {_index: {terms:
 vm.runInContext(code, ctx);
 ctx.INPUT = input;
 console.log(JSON.stringify(vm.runInContext(`INPUT.map(([q, text]) =>
-  [...text.matchAll(aebookTermPattern(q))].map((m) => m[0]))`, ctx)));
+  [aebookFirst(text, q), ...[...text.matchAll(aebookTermPattern(q) || /$^/g)].map((m) => m[0])])`, ctx)));
 """
 
 
 @needs_node
 def test_snippet_marks_every_form_of_the_query(tmp_path):
-    """The words a snippet highlights: as typed, stemmed (with or without another ending), a glossary
-    term spaced, hyphenated or glued, and an English word whole, not cut at its stem."""
+    """The words a snippet highlights: the query as a phrase, each word as typed and stemmed (with
+    or without another ending), a glossary term spaced, hyphenated or glued, and an English word
+    whole, not cut at its stem. The snippet centres on the phrase where the text has it."""
     code = tmp_path / "ko.js"
     code.write_text(ko.js_stemmer_code() + ko.js_splitter_code() + ko.JS_SUMMARY, encoding="utf-8")
     cases = [
         ("오토인코더를", "오토인코더는 오토인코더를 잇는 선형 오토인코더(autoencoder)"),
         ("재구성 오차가", "재구성 오차를 줄이면 재구성-오차와 재구성오차, 그리고 재구성과 오차"),
-        ("latent variables of the model", "The Latent variable models hold variables"),
+        ("잠재 변수", "잠재 공간의 잠재 변수를"),
+        ("latent variables of the model", "The model: Latent variable models hold variables"),
         ("12", "12 or 3"),
     ]
     out = _node(PATTERN_JS, str(code), cases, tmp_path)
-    assert out == [["오토인코더", "오토인코더를", "오토인코더"],
-                   ["재구성 오차", "재구성-오차", "재구성오차", "재구성", "오차"],
-                   ["Latent", "variable", "models", "variables"], []]
+    assert out == [[7, "오토인코더", "오토인코더를", "오토인코더"],
+                   [0, "재구성 오차", "재구성-오차", "재구성오차", "재구성과 오차"],
+                   [7, "잠재", "잠재 변수"],
+                   [11, "model", "Latent variable models", "variables"], [-1]]
 
 
 # --------------------------------------------------------------------------------------
