@@ -2,10 +2,11 @@
 
 Each HTML page of ``ko/`` and ``en/`` (and the landing page) is copied with axe-core and a small
 runner (tests/browser/run_axe.js) added at the end of its body, opened in the Debian Chromium
-(headless, 1280 px wide, light colour scheme), and audited once MathJax has typeset, with the
-rules tagged WCAG 2.0/2.1 A and AA, WCAG 2.2 AA and axe's best practices. A violation of impact
-"critical" or "serious" fails the test, unless :data:`ALLOWED` names it with its reason; the
-others are printed (``-s``) but pass.
+(headless, 1280 px wide), in the light and in the dark colour scheme (the theme follows the
+reader's), and audited once MathJax has typeset, with the rules tagged WCAG 2.0/2.1 A and AA,
+WCAG 2.2 AA and axe's best practices. A violation of impact "critical" or "serious" fails the
+test, unless :data:`ALLOWED` names it with its reason; the others are printed (``-s``) but pass.
+Under load (two training jobs on this 2-core machine) it takes about 5 minutes a scheme.
 
 Nothing is downloaded here: axe-core is pinned in tests/browser/package.json (+ lock) and
 installed into tests/browser/node_modules by ``python3 tools/make.py install`` when npm is
@@ -40,10 +41,12 @@ HELPER = re.compile(r".*\.(axe|measure|harness\d*)")
 #: (rule id, a substring of the offending element's selector or HTML) -> why it is accepted.
 #: Keep each entry as narrow as possible: it must name one element of one theme, not a rule.
 ALLOWED: dict[tuple[str, str], str] = {}
+#: the colour scheme the page is asked for (the theme follows it: light or dark mode)
+SCHEMES = {"light": "preferredColorScheme=1", "dark": "preferredColorScheme=0"}
 RESULT = re.compile(r'<pre id="aebook-axe"[^>]*>(.*?)</pre>', re.S)  # the theme may add tabindex to a pre
 
 
-def _audit(page: Path) -> dict:
+def _audit(page: Path, scheme: str = "light") -> dict:
     text = page.read_text(encoding="utf-8")
     copy = page.with_name(f"{page.stem}.axe.html")
     end = text.rfind("</body>")
@@ -51,7 +54,8 @@ def _audit(page: Path) -> dict:
                f'<script>{RUNNER.read_text(encoding="utf-8")}</script>')
     copy.write_text(text[:end] + scripts + text[end:] if end >= 0 else text + scripts, encoding="utf-8")
     out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                          "--window-size=1280,900", "--virtual-time-budget=30000", "--dump-dom", copy.as_uri()],
+                          "--window-size=1280,900", "--virtual-time-budget=30000",
+                          f"--blink-settings={SCHEMES[scheme]}", "--dump-dom", copy.as_uri()],
                          capture_output=True, text=True, timeout=300).stdout
     found = RESULT.findall(out)
     assert found, f"{page}: axe-core wrote nothing (Chromium printed {len(out)} characters)"
@@ -70,22 +74,24 @@ def _pages(html_root: Path, group: str) -> list[Path]:
     return [p for p in pages if not HELPER.fullmatch(p.stem)]
 
 
-@pytest.mark.parametrize("group", [*LANGS, "landing"])
-def test_no_critical_or_serious_accessibility_violation(built_book, group):
+@pytest.mark.parametrize("group, scheme", [(lang, scheme) for lang in LANGS for scheme in SCHEMES]
+                         + [("landing", "light")])  # the landing page has no dark mode
+def test_no_critical_or_serious_accessibility_violation(built_book, group, scheme):
     pages = _pages(built_book, group)
     assert pages, f"no {group} page to audit"
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(_audit, pages))
+        results = list(pool.map(lambda page: _audit(page, scheme), pages))
     bad, other = [], []
     for page, res in zip(pages, results):
         name = page.relative_to(built_book).as_posix()
         expected = "en" if group == "landing" else group
         assert res["lang"] == expected, f"{name}: <html lang={res['lang']!r}>, not {expected!r}"
+        assert group == "landing" or res["theme"] == scheme, f"{name}: the theme is {res['theme']!r}, not {scheme}"
         for v in res["violations"]:
             nodes = [n for n in v["nodes"] if not _allowed(v["id"], n)]
             if not nodes:
                 continue
-            line = (f"{name}: {v['id']} ({v['impact']}, {len(nodes)}x: {v['help']}) at "
+            line = (f"{name} ({scheme}): {v['id']} ({v['impact']}, {len(nodes)}x: {v['help']}) at "
                     + "; ".join(" ".join(map(str, n["target"])) for n in nodes[:3]))
             (bad if v["impact"] in FAILING else other).append(line)
     if other:
