@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 
@@ -250,3 +251,19 @@ def test_launch_sets_the_repository_in_the_config_and_every_first_cell(make, tmp
     assert make.LAUNCH_PLACEHOLDER in _first_code_cell(tmp_path / "book" / "en" / "ch19_intro.ipynb")
     with pytest.raises(SystemExit, match="--repository must be"):
         make.launch_settings("github.com/x")
+
+
+def test_the_citation_file_and_both_landing_pages_cite_this_version():
+    """CITATION.cff at the root and the BibTeX entry on each language's landing page name the
+    package's version, so a release cannot leave them behind."""
+    import aebook
+
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(r"^cff-version: 1\.2\.0$", cff, re.M)
+    assert re.search(rf'^version: "{re.escape(aebook.__version__)}"$', cff, re.M), "CITATION.cff: version"
+    for lang in ("ko", "en"):
+        page = (ROOT / "book" / lang / "index.md").read_text(encoding="utf-8")
+        entry = re.search(r"```bibtex\n(@software\{aebook,.*?\n\})\n```", page, re.S)
+        assert entry, f"book/{lang}/index.md has no BibTeX entry"
+        assert f"version = {{{aebook.__version__}}}" in entry.group(1)
+        assert entry.group(1).count("{") == entry.group(1).count("}")
