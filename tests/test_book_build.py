@@ -119,7 +119,8 @@ def test_citations_link_to_the_reference_list_of_their_own_page(html, lang):
         if not _cites(page):
             continue
         citing += 1
-        entries = set(re.findall(r'<div class="citation" id="([^"]+)" role="doc-biblioentry">', text))
+        # role="listitem": the items of docutils' role="list" reference list (aebook.sphinxext.accessible_ui)
+        entries = set(re.findall(r'<div class="citation" id="([^"]+)" role="listitem">', text))
         assert entries, f"{lang}/{stem}.html cites but shows no reference list"
         spans = re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', text, re.S)
         assert spans, f"{lang}/{stem}.html: no citation rendered"

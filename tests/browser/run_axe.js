@@ -22,7 +22,8 @@
     }).then(function () {
       return window.axe.run(document, {runOnly: {type: 'tag', values: TAGS}, resultTypes: ['violations']});
     }).then(function (res) {
-      report({lang: document.documentElement.lang, violations: res.violations.map(function (v) {
+      var root = document.documentElement;
+      report({lang: root.lang, theme: root.dataset.theme, violations: res.violations.map(function (v) {
         return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(shorten)};
       })});
     }).catch(function (err) {
