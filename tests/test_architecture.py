@@ -21,7 +21,8 @@ LAYERS = [
      "aebook.metrics", "aebook.score", "aebook.equations"},
     {"aebook.train"},
     {"aebook.experiments", "aebook.worked"},
-    {"aebook.figures", "aebook.widgets", "aebook.sphinxext", "aebook.sphinx_ko_search", "aebook.report"},
+    {"aebook.figures", "aebook.widgets", "aebook.sphinxext", "aebook.sphinx_ko_search", "aebook.sphinx_ui",
+     "aebook.report"},
     {"aebook", "aebook.__main__"},
 ]
 MAX_LINES = 500
