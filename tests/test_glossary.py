@@ -152,12 +152,15 @@ ET_AL_AS_DEUNG = re.compile(r"(?<![\w])[A-Z][A-Za-zÀ-ÿ'’\-]+ 등(?=$|[^\uac0
 # 60 000 or 60\,000: Korean writes 60,000; "0.421 to 0.427": Korean writes 0.421~0.427.
 THOUSANDS_BY_SPACE = re.compile(r"\d(?: |\u2009|\u202f|\\,|\\ )\d{3}(?!\d)")
 ENGLISH_RANGE = re.compile(r"\d to [−-]?\d|\bchapter \d", re.I)
+# A fenced block (a BibTeX entry, a shell command) is quoted text in its own language, not Korean prose.
+FENCED_BLOCK = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 
 
 @pytest.mark.parametrize("page", pages("ko"), ids=lambda p: p.name)
 def test_korean_pages_write_citations_numbers_and_ranges_the_korean_way(page):
     problems = []
     for where, text in markdown_cells(page):
+        text = FENCED_BLOCK.sub("", text)
         for rx, rule in ((ET_AL_AS_DEUNG, "write 'Name 외', not 'Name 등'"),
                          (THOUSANDS_BY_SPACE, "write thousands with a comma: 60,000"),
                          (ENGLISH_RANGE, "no English in Korean text: 0.42~0.43, 19장")):
