@@ -345,3 +345,11 @@ def test_the_code_fingerprint_sees_computation_not_wording():
     mods = closure("aebook.experiments.deterministic")
     assert {"aebook.data.mnist", "aebook.train.loop", "aebook.experiments.schedule"} <= set(mods)
     assert fingerprint("aebook.experiments.deterministic") != fingerprint("aebook.experiments.vae")
+
+
+def test_a_run_on_a_copied_tree_without_git_records_the_commit_it_was_copied_from(monkeypatch):
+    monkeypatch.setattr(RN, "_git", lambda *args: "")
+    monkeypatch.delenv("AEBOOK_COMMIT", raising=False)
+    assert RN._commit() == "unknown"
+    monkeypatch.setenv("AEBOOK_COMMIT", "0123456789")
+    assert RN._commit() == "0123456789"

@@ -66,9 +66,11 @@ def _git(*args: str) -> str:
 
 
 def _commit() -> str:
+    """The checkout's commit, "+changes" when aebook/ differs from it; on a copied tree without
+    git (a remote or cloud machine), what ``AEBOOK_COMMIT`` says it was copied from."""
     sha = _git("rev-parse", "--short=10", "HEAD")
     if not sha:
-        return "unknown"
+        return os.environ.get("AEBOOK_COMMIT", "unknown")
     return sha + ("+changes" if _git("status", "--porcelain", "--", "aebook") else "")
 
 
