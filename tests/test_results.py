@@ -347,9 +347,33 @@ def test_the_code_fingerprint_sees_computation_not_wording():
     assert fingerprint("aebook.experiments.deterministic") != fingerprint("aebook.experiments.vae")
 
 
-def test_a_run_on_a_copied_tree_without_git_records_the_commit_it_was_copied_from(monkeypatch):
-    monkeypatch.setattr(RN, "_git", lambda *args: "")
+def test_a_run_on_a_copied_tree_records_the_commit_it_was_copied_from(monkeypatch):
     monkeypatch.delenv("AEBOOK_COMMIT", raising=False)
+    monkeypatch.setattr(RN, "_git", lambda *args: "")
     assert RN._commit() == "unknown"
+    # the GPU machine's copy held a git at an older commit: the named one wins over it
+    monkeypatch.setattr(RN, "_git", lambda *args: "5b6df24f5d" if args[0] == "rev-parse" else " M aebook/x.py")
+    assert RN._commit() == "5b6df24f5d+changes"
     monkeypatch.setenv("AEBOOK_COMMIT", "0123456789")
     assert RN._commit() == "0123456789"
+
+
+def test_the_fingerprint_is_the_same_on_every_python_from_3_11():
+    """ast.dump changes with the version (3.12 adds empty type_params, 3.12.0-1 an empty piece to a
+    nested f-string format, 3.13 drops empty fields): a result fingerprinted on a GPU machine's
+    3.12 read as stale here. The dump is pinned to 3.11's text, on which the committed
+    fingerprints were taken."""
+    import ast
+
+    from aebook.experiments.fingerprint import dump
+
+    src = 'def f(a: int = 1) -> int:\n    return a\nclass C(B):\n    pass\nx = f"{y:{w}}"'
+    assert dump(ast.parse(src)) == (
+        "Module([FunctionDef('f', arguments([], [arg('a', Name('int', Load()))], kwonlyargs=[], kw_defaults=[], "
+        "defaults=[Constant(1)]), [Return(Name('a', Load()))], [], Name('int', Load())), ClassDef('C', "
+        "[Name('B', Load())], [], [Pass()], []), Assign([Name('x', Store())], JoinedStr([FormattedValue("
+        "Name('y', Load()), -1, JoinedStr([FormattedValue(Name('w', Load()), -1)]))]))], [])")
+    if sys.version_info[:2] == (3, 11):
+        for path in sorted((ROOT / "aebook").rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            assert dump(tree) == ast.dump(tree, annotate_fields=False), path

@@ -18,10 +18,11 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import re
 import sys
 from pathlib import Path
 
-__all__ = ["MACHINERY", "closure", "fingerprint", "module_fingerprint", "source_fingerprint"]
+__all__ = ["MACHINERY", "closure", "dump", "fingerprint", "module_fingerprint", "source_fingerprint"]
 
 PACKAGE = "aebook"
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,9 +123,48 @@ def module_fingerprint(module: str) -> str:
 
 def source_fingerprint(source: str) -> str:
     """SHA-256 of Python ``source`` as a syntax tree without docstrings, comments, layout and
-    top-level ``configure(...)`` calls: only a change of what the code computes changes it."""
+    top-level ``configure(...)`` calls: only a change of what the code computes changes it. The
+    same on every Python from 3.11 (see :func:`dump`)."""
     tree = _strip(ast.parse(source))
-    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
+    return hashlib.sha256(dump(tree).encode()).hexdigest()
+
+
+#: fields that Pythons after 3.11 added to the syntax tree (PEP 695's type parameters), left out
+#: while empty
+_NEWER_FIELDS = frozenset({"type_params"})
+
+
+def dump(node) -> str:
+    """A syntax tree as text, as Python 3.11's ``ast.dump(node, annotate_fields=False)`` writes it,
+    on any Python from 3.11 on. ``ast.dump`` itself changes with the version (3.12 adds empty
+    ``type_params`` to every function and class, 3.13 leaves out empty fields), so a fingerprint
+    taken with it would call every committed result stale on another Python; the committed
+    fingerprints were taken on 3.11, and this writes what 3.11 wrote: fields in order, an absent
+    or empty optional field left out and the fields after it named, no empty pieces of an
+    f-string."""
+    if isinstance(node, list):
+        return f"[{', '.join(dump(x) for x in node)}]"
+    if not isinstance(node, ast.AST):
+        return repr(node)
+    cls, args, named = type(node), [], False
+    for name in cls._fields:
+        value = getattr(node, name, None)
+        if name in _NEWER_FIELDS and not value:
+            continue
+        if isinstance(node, ast.JoinedStr) and name == "values":  # 3.12.0-1 add Constant('') to f"{x:{w}}"
+            value = [v for v in value if not (isinstance(v, ast.Constant) and v.value == "")]
+        if value is None and (not hasattr(node, name) or name in _optional_fields(cls)):
+            named = True
+            continue
+        args.append(f"{name}={dump(value)}" if named else dump(value))
+    return f"{cls.__name__}({', '.join(args)})"
+
+
+@functools.cache
+def _optional_fields(cls: type) -> frozenset[str]:
+    """The fields of node class ``cls`` that the grammar marks optional (``expr?``)."""
+    doc = cls.__doc__ or ""  # e.g. "FunctionDef(identifier name, ..., expr? returns, string? type_comment)"
+    return frozenset(m.group(1) for m in re.finditer(r"\?\s+(\w+)", doc))
 
 
 def fingerprint(module: str) -> str:

@@ -66,11 +66,14 @@ def _git(*args: str) -> str:
 
 
 def _commit() -> str:
-    """The checkout's commit, "+changes" when aebook/ differs from it; on a copied tree without
-    git (a remote or cloud machine), what ``AEBOOK_COMMIT`` says it was copied from."""
+    """The checkout's commit, "+changes" when aebook/ differs from it. On a copied tree (a
+    remote or cloud machine, whose git, if any, may hold an older commit) ``AEBOOK_COMMIT`` names
+    the commit it was copied from, and takes precedence."""
+    if os.environ.get("AEBOOK_COMMIT"):
+        return os.environ["AEBOOK_COMMIT"]
     sha = _git("rev-parse", "--short=10", "HEAD")
     if not sha:
-        return os.environ.get("AEBOOK_COMMIT", "unknown")
+        return "unknown"
     return sha + ("+changes" if _git("status", "--porcelain", "--", "aebook") else "")
 
 
