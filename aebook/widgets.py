@@ -2,9 +2,12 @@
 
 The book is published as static HTML, where no Python kernel answers a slider. Every
 explorer here therefore **always** displays a static PNG first (all settings stacked in one
-figure), and returns a live ``ipywidgets`` object only when asked with ``interactive=True``
-and ipywidgets is installed. The executed notebooks thus carry a picture, and a reader who
-runs the page in Jupyter gets the slider by passing ``interactive=True``.
+figure: what the PDF prints), then the same explorer as a self-contained HTML slider over
+precomputed pictures, one per setting, that moves in the web book with no kernel (a range
+input and an inline handler that shows the chosen picture; hidden in print). It returns a live
+``ipywidgets`` object only when asked with ``interactive=True`` and ipywidgets is installed:
+a reader who runs the page in Jupyter gets a slider that redraws, and for the latent explorer
+any point of the latent space.
 
 Nothing here trains a model: the explorers reuse the cached results of
 :mod:`aebook.experiments`.
@@ -30,7 +33,9 @@ Nothing here trains a model: the explorers reuse the cached results of
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import warnings
 
 import torch
@@ -39,7 +44,8 @@ from ._checks import boolean, choice, integer, real
 from .i18n import register_strings, resolve_lang, t
 
 __all__ = ["beta_explorer", "beta_figure", "denoising_explorer", "denoising_figure", "explorer_title",
-           "latent_explorer", "latent_figure", "reconstruction_explorer", "reconstruction_figure", "MAX_IMAGES"]
+           "frames_html", "latent_explorer", "latent_figure", "reconstruction_explorer", "reconstruction_figure",
+           "LATENT_Z2", "MAX_IMAGES"]
 
 #: at most this many test digits (one per digit class, 0, 1, 2, ...).
 MAX_IMAGES = 10
@@ -73,6 +79,7 @@ register_strings({
                            "ko": "열: z1을 −2에서 2까지, z2 = {z2:g}"},
     "widget.recon.note": {"en": "error: held-out squared error per image (1000 images)",
                           "ko": "오차: 평가 이미지 1000장의 이미지당 제곱 오차"},
+    "widget.latent.slider": {"en": "z2", "ko": "z2"},
 })
 
 
@@ -160,6 +167,53 @@ def _display_png(data: bytes) -> None:
         display(Image(data=data, format="png"))
 
 
+def _display_html(text: str) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(HTML(text))
+
+
+#: the range input's handler: show the chosen picture, say its setting (the <output> and the
+#: input's aria-valuetext). Inline, so that the output needs nothing else: it moves in the web
+#: book and in a Jupyter session (which runs handlers of outputs it trusts).
+_ON_INPUT = ("var b=this.closest('.aebook-explorer'),l=JSON.parse(this.dataset.labels),v=+this.value;"
+             "b.querySelectorAll('img').forEach(function(m,i){m.hidden=i!==v;});"
+             "b.querySelector('output').textContent=l[v];this.setAttribute('aria-valuetext',l[v]);")
+
+
+def frames_html(title: str, description: str, labels: list[str], pngs: list[bytes]) -> str:
+    """An explorer that needs no kernel: a range input named ``description`` over the settings
+    ``labels`` and one precomputed PNG per setting (``pngs``, the first shown), each with the
+    alt text "``title``: ``description`` = label". Self-contained HTML (the pictures inline).
+
+    Raises:
+        ValueError: ``labels`` and ``pngs`` differ in length or are empty.
+    """
+    if not labels or len(labels) != len(pngs):
+        raise ValueError(f"labels and pngs must be non-empty and of one length, got {len(labels)} and {len(pngs)}")
+    import base64
+
+    e = html.escape
+    imgs = "".join(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+                   f'alt="{e(f"{title}: {description} = {label}")}"{" hidden" if i else ""}>'
+                   for i, (label, png) in enumerate(zip(labels, pngs)))
+    return (f'<div class="aebook-explorer" role="group" aria-label="{e(title)}">'
+            f'<label class="aebook-explorer-control">{e(description)} '
+            f'<input type="range" min="0" max="{len(labels) - 1}" step="1" value="0" '
+            f'aria-valuetext="{e(labels[0])}" data-labels="{e(json.dumps(labels, ensure_ascii=False))}" '
+            f'oninput="{e(_ON_INPUT)}"></label> <output>{e(labels[0])}</output>{imgs}</div>')
+
+
+def _show(static_fig, options: list, labels: list[str], render, description: str, title: str) -> None:
+    """Display the stacked static figure, then the kernel-free slider over ``render(option)``."""
+    _display_png(_png(static_fig))
+    _display_html(frames_html(title, description, labels, [render(o) for o in options]))
+
+
 def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = None, *,
                             interactive: bool = False, mode: str | None = None,
                             show: bool = True):
@@ -192,12 +246,13 @@ def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = No
     boolean(interactive, "interactive")
     res = deep_vs_pca_mnist(Ms, mode=mode)
     x = _digits(n_images, mode)
+    render = lambda M: _png(_draw(_rows(res, x, lang, (M,)), x, lang))  # noqa: E731
     if show:
-        _display_png(_png(_draw(_rows(res, x, lang, res.Ms), x, lang)))
+        _show(_draw(_rows(res, x, lang, res.Ms), x, lang), list(res.Ms), [str(M) for M in res.Ms], render,
+              t("widget.recon.slider", lang), t("widget.recon.title", lang))
     if not interactive:
         return None
-    return _slider(list(res.Ms), lambda M: _png(_draw(_rows(res, x, lang, (M,)), x, lang)),
-                   t("widget.recon.slider", lang))
+    return _slider(list(res.Ms), render, t("widget.recon.slider", lang))
 
 
 def _slider(options: list, render, description: str):
@@ -271,12 +326,13 @@ def denoising_explorer(kind: str = "gaussian", n_images: int = 8, lang: str | No
     res = denoising_table(mode=mode)
     levels = [c.level for c in res.daes if c.kind == kind]
     x = _digits(n_images, mode)
+    render = lambda lv: _png(_denoising_fig(res, x, kind, lang, levels=(lv,)))  # noqa: E731
     if show:
-        _display_png(_png(_denoising_fig(res, x, kind, lang)))
+        _show(_denoising_fig(res, x, kind, lang), levels, [f"{lv:g}" for lv in levels], render,
+              t(f"widget.noise.{kind}", lang), explorer_title("denoising_explorer", lang, kind))
     if not interactive:
         return None
-    return _slider(levels, lambda lv: _png(_denoising_fig(res, x, kind, lang, levels=(lv,))),
-                   t(f"widget.noise.{kind}", lang))
+    return _slider(levels, render, t(f"widget.noise.{kind}", lang))
 
 
 def _beta_rows(sw, x, lang, betas):
@@ -325,11 +381,17 @@ def beta_explorer(n_images: int = 8, lang: str | None = None, *, interactive: bo
     boolean(interactive, "interactive")
     sw = beta_sweep(mode=mode)
     x = _digits(n_images, mode)
+    render = lambda b: _png(_beta_fig(sw, x, lang, (b,)))  # noqa: E731
     if show:
-        _display_png(_png(_beta_fig(sw, x, lang, sw.betas)))
+        _show(_beta_fig(sw, x, lang, sw.betas), list(sw.betas), [f"{b:g}" for b in sw.betas], render,
+              t("widget.beta.slider", lang), t("widget.beta.title", lang))
     if not interactive:
         return None
-    return _slider(list(sw.betas), lambda b: _png(_beta_fig(sw, x, lang, (b,))), t("widget.beta.slider", lang))
+    return _slider(list(sw.betas), render, t("widget.beta.slider", lang))
+
+
+#: the values of z2 the kernel-free latent explorer offers (the static figure is z2 = 0)
+LATENT_Z2 = (-2.0, -1.0, 0.0, 1.0, 2.0)
 
 
 def _latent_fig(model, lang, z2: float = 0.0, n: int = 9):
@@ -366,9 +428,10 @@ def latent_explorer(lang: str | None = None, *, interactive: bool = False, mode:
     """Move through the 2-D latent space of the M = 2 conditional VAE of
     :func:`aebook.experiments.cvae_digits` (cached; nothing is retrained).
 
-    Always displays (under IPython, when ``show``) the static grid of :func:`latent_figure`.
-    With ``interactive=True`` it also returns an ``ipywidgets.VBox`` with two sliders (z1, z2
-    in [−3, 3]) and a class dropdown, and an image that the decoder redraws on every change.
+    Always displays (under IPython, when ``show``) the static grid of :func:`latent_figure`,
+    then the kernel-free slider over z2 in :data:`LATENT_Z2`. With ``interactive=True`` it also
+    returns an ``ipywidgets.VBox`` with two sliders (z1, z2 in [−3, 3]) and a class dropdown, and
+    an image that the decoder redraws on every change.
 
     Raises:
         ValueError: bad ``lang`` or ``interactive``.
@@ -377,7 +440,9 @@ def latent_explorer(lang: str | None = None, *, interactive: bool = False, mode:
     boolean(interactive, "interactive")
     model = _latent_model(mode)
     if show:
-        _display_png(_png(_latent_fig(model, lang)))
+        _show(_latent_fig(model, lang), list(LATENT_Z2), [f"{z:g}" for z in LATENT_Z2],
+              lambda z2: _png(_latent_fig(model, lang, z2)), t("widget.latent.slider", lang),
+              t("widget.latent.title", lang))
     if not interactive:
         return None
     try:

@@ -72,3 +72,36 @@ def test_no_display_equation_loses_its_left_part_or_leaves_the_column(built_book
             if eq["clip_left"] > 1 or eq["box_right"] > 1 or (eq["out_right"] > 1 and not eq["scrolls"]):
                 bad.append(f"{stem} at {width} px, equation {eq['i']} ({eq['tex']}): {eq}")
     assert not bad, f"{len(bad)} display equations are cut off or stick out:\n" + "\n".join(bad[:30])
+
+
+MOVE = (ROOT / "tests" / "browser" / "move_explorer.js").read_text(encoding="utf-8")
+
+
+def _explorers(url: str) -> list[dict]:
+    out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+                          "--virtual-time-budget=10000", "--dump-dom", url], capture_output=True, text=True,
+                         timeout=180).stdout
+    m = re.search(r'<pre id="aebook-explorers"[^>]*>(.*?)</pre>', out, re.S)
+    assert m, f"{url}: the script that moves the explorers wrote nothing"
+    return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
+                      .replace("&gt;", ">"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_explorer_moves_in_the_static_book_with_no_kernel(built_book, lang):
+    """The four explorers (five sliders: the denoising page has one per noise) move in the web
+    book: moving the slider shows another precomputed picture, and says which setting it is."""
+    pages = [p for p in sorted((built_book / lang).glob("*.html"))
+             if 'class="aebook-explorer"' in p.read_text(encoding="utf-8")]
+    found = []
+    for page in pages:
+        probe = page.with_name(f"{page.stem}.explorers.html")
+        probe.write_text(page.read_text(encoding="utf-8").replace("</head>", f"<script>{MOVE}</script></head>", 1),
+                         encoding="utf-8")
+        for r in _explorers(probe.as_uri()):
+            found.append(page.stem)
+            assert r["n"] >= 2 and r["before"] == [0], f"{page.stem}: {r}"
+            assert r["after"] == [r["n"] - 1], f"{page.stem}: the slider did not show its last picture: {r}"
+            assert r["says"] != r["said"] and r["valuetext"] == r["says"] and r["label"], f"{page.stem}: {r}"
+    assert sorted(set(found)) == ["ch19_1_2_deep", "ch19_1_4_denoising", "ch19_2_2_collapse", "ch19_2_2_variants"]
+    assert len(found) == 5, found

@@ -36,6 +36,29 @@ def test_static_call_displays_one_png_of_every_M_and_returns_nothing(monkeypatch
     assert widgets.reconstruction_explorer(lang="en", mode="quick", show=False) is None and len(shown) == 1
 
 
+def test_the_kernel_free_explorer_is_one_picture_per_setting_behind_a_labelled_range_input(monkeypatch):
+    html = []
+    monkeypatch.setattr(widgets, "_display_png", lambda data: None)
+    monkeypatch.setattr(widgets, "_display_html", html.append)
+    widgets.reconstruction_explorer(Ms=(2, 30), n_images=3, lang="ko", mode="quick")
+    assert len(html) == 1
+    page = html[0]
+    assert page.count("<img ") == 2 and page.count(" hidden>") == 1  # M = 2 shown, M = 30 hidden
+    assert 'max="1"' in page and 'data-labels="[&quot;2&quot;, &quot;30&quot;]"' in page
+    assert "코드 크기 M" in page and 'alt="MNIST-5k 평가 숫자: PCA와 심층 오토인코더: 코드 크기 M = 30"' in page
+    assert "oninput=" in page and "<script" not in page
+
+
+def test_frames_html_escapes_its_text_and_rejects_mismatched_frames():
+    page = widgets.frames_html('a "title" <b>', "σ", ["0.1", "0.5"], [b"x", b"y"])
+    assert "<b>" not in page and "&quot;title&quot;" in page
+    assert page.index("base64,eA==") < page.index("base64,eQ==")  # in the order of the labels
+    with pytest.raises(ValueError, match="labels and pngs"):
+        widgets.frames_html("t", "d", ["1"], [])
+    with pytest.raises(ValueError, match="labels and pngs"):
+        widgets.frames_html("t", "d", [], [])
+
+
 def test_interactive_widget_offers_exactly_the_trained_Ms():
     ipywidgets = pytest.importorskip("ipywidgets")
     w = widgets.reconstruction_explorer(Ms=(2, 30), n_images=4, lang="ko", mode="quick",
