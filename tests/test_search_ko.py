@@ -383,3 +383,11 @@ def test_search_results_show_a_readable_highlighted_snippet(server, lang, query,
     results = _search(server, lang, query)
     bad = _bad_snippets(results, forms)
     assert not bad, f"{query!r}: {len(bad)} of {len(results)} snippets are wrong:\n" + "\n".join(bad)
+
+
+def test_a_missing_kiwipiepy_is_a_warning_that_says_how_to_install_it(monkeypatch, caplog):
+    monkeypatch.setattr(ko, "_kiwi", lambda: None)
+    with caplog.at_level("WARNING"):
+        lang = ko.SearchKorean({})
+    assert lang.kiwi is None
+    assert any(r.levelname == "WARNING" and "pip install kiwipiepy" in r.getMessage() for r in caplog.records)
