@@ -288,6 +288,11 @@ def mathjax_es5_dir() -> Path | None:
 def _use_local_mathjax(app, config):
     if mathjax_es5_dir() is not None:
         config.mathjax_path = "mathjax/tex-chtml.js"  # relative to _static
+    else:  # a warning, so that the book build (which fails on warnings) never ships a book that needs a CDN
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning("aebook: django-static-mathjax is not installed (the 'book' extra); "
+                                            "the book's equations would load MathJax from a CDN")
 
 
 def _copy_mathjax(app, exception):

@@ -327,3 +327,16 @@ def test_controls_get_names_that_contain_their_visible_text_and_reference_lists_
     assert 'title="Light"' not in en and "Toggle hidden content" not in en
     assert 'role="doc-biblioentry"' not in en and '<div class="citation" id="id8" role="listitem">' in en
     assert ext.accessible_ui(en, "en") == en  # idempotent
+
+
+def test_a_missing_local_mathjax_is_a_warning_not_a_silent_cdn(monkeypatch, caplog):
+    sx = ext
+    config = SimpleNamespace(mathjax_path="https://cdn.example/mathjax.js")
+    monkeypatch.setattr(sx, "mathjax_es5_dir", lambda: None)
+    with caplog.at_level("WARNING"):
+        sx._use_local_mathjax(None, config)
+    assert config.mathjax_path == "https://cdn.example/mathjax.js"
+    assert any(r.levelname == "WARNING" and "CDN" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(sx, "mathjax_es5_dir", lambda: sx.Path("/somewhere"))
+    sx._use_local_mathjax(None, config)
+    assert config.mathjax_path == "mathjax/tex-chtml.js"
