@@ -25,6 +25,8 @@ def html(built_book):
 def test_landing_page_links_both_languages(html):
     landing = (html / "index.html").read_text(encoding="utf-8")
     assert 'href="ko/index.html"' in landing and 'href="en/index.html"' in landing
+    # a main landmark, and the Korean sentence and link marked as Korean (for screen readers' voices)
+    assert "<main>" in landing and '<span lang="ko">' in landing and 'lang="ko" hreflang="ko">한국어' in landing
 
 
 @pytest.mark.parametrize("lang", LANGS)
