@@ -138,6 +138,12 @@ def no_missing_glyphs(caplog):
     return check
 
 
+def built_pages(folder: Path) -> list[Path]:
+    """The built book's HTML pages in ``folder``, without the probes that the browser tests write
+    beside them (``<page>.<probe>.html``: the book's own page names hold no dot)."""
+    return sorted(p for p in folder.glob("*.html") if "." not in p.stem)
+
+
 def pages(lang: str, suffixes=(".ipynb", ".md")) -> list[Path]:
     return sorted(p for p in (BOOK / lang).rglob("*") if p.suffix in suffixes
                   and ".ipynb_checkpoints" not in p.parts)

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import LANGS, ROOT
+from conftest import LANGS, ROOT, built_pages
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -36,8 +36,6 @@ pytestmark = [
                        "run `python3 tools/make.py install` where npm is available (npm ci in tests/browser)"),
 ]
 FAILING = ("critical", "serious")
-#: copies of pages written into the built book by the browser tests (this one and test_browser.py)
-HELPER = re.compile(r".*\.(axe|measure|harness\d*)")
 #: (rule id, a substring of the offending element's selector or HTML) -> why it is accepted.
 #: Keep each entry as narrow as possible: it must name one element of one theme, not a rule.
 ALLOWED: dict[tuple[str, str], str] = {}
@@ -70,8 +68,7 @@ def _allowed(rule: str, node: dict) -> bool:
 
 
 def _pages(html_root: Path, group: str) -> list[Path]:
-    pages = [html_root / "index.html"] if group == "landing" else sorted((html_root / group).glob("*.html"))
-    return [p for p in pages if not HELPER.fullmatch(p.stem)]
+    return [html_root / "index.html"] if group == "landing" else built_pages(html_root / group)
 
 
 @pytest.mark.parametrize("group, scheme", [(lang, scheme) for lang in LANGS for scheme in SCHEMES]

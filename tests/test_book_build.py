@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import LANGS, ROOT, pages
+from conftest import LANGS, ROOT, built_pages, pages
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +181,7 @@ def test_pages_show_the_setup_call_not_the_install_fallback_and_load_the_books_c
 def test_korean_pages_speak_korean_to_screen_readers_and_in_the_footer(html):
     from aebook.sphinxext import KO_UI
 
-    for page in sorted((html / "ko").glob("*.html")):
+    for page in built_pages(html / "ko"):
         text = page.read_text(encoding="utf-8")
         left = sorted({v for _, v in re.findall(r'\b(aria-label|placeholder)="([^"]+)"', text)} & set(KO_UI))
         assert not left, f"ko/{page.name} keeps English labels: {left}"
@@ -215,7 +215,7 @@ def test_every_figure_a_page_draws_has_a_caption_and_alt_text_in_the_pages_langu
 def test_no_image_is_read_out_as_its_file_name(html, lang):
     """Images a cell draws other than with figures.show (explorers' static figures, the figure
     gallery) get alt text from aebook.sphinxext, not Sphinx's default, the image's path."""
-    bad = [f"{page.name}: {alt}" for page in sorted((html / lang).glob("*.html"))
+    bad = [f"{page.name}: {alt}" for page in built_pages(html / lang)
            for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', page.read_text(encoding="utf-8"))
            if alt.startswith("_images/") or alt.endswith((".png", ".svg", ".jpg")) or "IPython" in alt]
     assert not bad, f"{len(bad)} images whose alt text is a file name:\n" + "\n".join(bad[:20])

@@ -17,7 +17,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import LANGS, ROOT
+from conftest import LANGS, ROOT, built_pages
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt install chromium")]
@@ -43,9 +43,9 @@ def _dump(url: str, width: int) -> dict:
 
 def _measure(html, lang: str) -> list[tuple[str, int, dict]]:
     jobs = []
-    for page in sorted((html / lang).glob("*.html")):
+    for page in built_pages(html / lang):
         text = page.read_text(encoding="utf-8")
-        if 'class="math' not in text or page.stem.endswith((".measure", ".harness")):
+        if 'class="math' not in text:
             continue
         probe = page.with_name(f"{page.stem}.measure.html")
         probe.write_text(text.replace("</head>", f"<script>{SCRIPT}</script></head>", 1), encoding="utf-8")
@@ -91,8 +91,7 @@ def _explorers(url: str) -> list[dict]:
 def test_every_explorer_moves_in_the_static_book_with_no_kernel(built_book, lang):
     """The four explorers (five sliders: the denoising page has one per noise) move in the web
     book: moving the slider shows another precomputed picture, and says which setting it is."""
-    pages = [p for p in sorted((built_book / lang).glob("*.html"))
-             if 'class="aebook-explorer"' in p.read_text(encoding="utf-8")]
+    pages = [p for p in built_pages(built_book / lang) if 'class="aebook-explorer"' in p.read_text(encoding="utf-8")]
     found = []
     for page in pages:
         probe = page.with_name(f"{page.stem}.explorers.html")

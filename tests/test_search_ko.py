@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import built_pages
 
 from aebook import sphinx_ko_search as ko
 
@@ -228,7 +229,7 @@ def _load_index(path):
 def _page_texts(folder):
     """Each page's article text (what the reader sees, without the navigation around it)."""
     out = {}
-    for page in sorted(folder.glob("*.html")):
+    for page in built_pages(folder):
         m = re.search(r'<article class="bd-article"[^>]*>(.*)</article>', page.read_text(encoding="utf-8"), re.S)
         if m:
             body = re.sub(r"<(script|style)\b.*?</\1>", " ", m.group(1), flags=re.S)

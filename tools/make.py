@@ -221,7 +221,8 @@ margin:4rem auto;padding:0 1rem;line-height:1.6}}
 a.lang{{display:block;font-size:1.4rem;margin:.8rem 0}}</style></head>
 <body><main><h1>Autoencoders · 오토인코더</h1>
 <p>An executable companion to chapter 19 of Bishop &amp; Bishop, <i>Deep Learning: Foundations and Concepts</i>.<br>
-<span lang="ko">Bishop &amp; Bishop, 『Deep Learning: Foundations and Concepts』 19장의 실행 가능한 해설서입니다.</span></p>
+<span lang="ko">Bishop &amp; Bishop, 『Deep Learning: Foundations and Concepts』
+19장의 실행 가능한 해설서입니다.</span></p>
 <nav aria-label="Language · 언어"><a class="lang" href="ko/{ko_root}.html" lang="ko" hreflang="ko">한국어</a>
 <a class="lang" href="en/{en_root}.html" hreflang="en">English</a></nav>
 </main></body></html>
