@@ -25,7 +25,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from aebook.sphinx_ui import KO_UI, accessible_ui, korean_ui, translate_ui  # noqa: F401  (re-exported)
+from aebook.sphinx_ui import translate_ui
 
 TWIN_LABEL = {"ko": "English version →", "en": "한국어판 →"}
 OTHER = {"ko": "en", "en": "ko"}

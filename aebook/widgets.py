@@ -208,10 +208,18 @@ def frames_html(title: str, description: str, labels: list[str], pngs: list[byte
             f'oninput="{e(_ON_INPUT)}"></label> <output>{e(labels[0])}</output>{imgs}</div>')
 
 
-def _show(static_fig, options: list, labels: list[str], render, description: str, title: str) -> None:
-    """Display the stacked static figure, then the kernel-free slider over ``render(option)``."""
-    _display_png(_png(static_fig))
-    _display_html(frames_html(title, description, labels, [render(o) for o in options]))
+def _explore(static, options: list, labels: list[str], render, description: str, title: str, *, show: bool,
+             interactive: bool):
+    """What every explorer does: when ``show``, display the stacked figure ``static()`` and the
+    kernel-free slider; when ``interactive``, return the live widget. Each setting's picture,
+    ``render(option)``, is drawn once and serves both."""
+    if not (show or interactive):
+        return None
+    pngs = [render(o) for o in options]
+    if show:
+        _display_png(_png(static()))
+        _display_html(frames_html(title, description, labels, pngs))
+    return _slider(options, pngs, description) if interactive else None
 
 
 def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = None, *,
@@ -246,25 +254,21 @@ def reconstruction_explorer(Ms=(2, 30), n_images: int = 8, lang: str | None = No
     boolean(interactive, "interactive")
     res = deep_vs_pca_mnist(Ms, mode=mode)
     x = _digits(n_images, mode)
-    render = lambda M: _png(_draw(_rows(res, x, lang, (M,)), x, lang))  # noqa: E731
-    if show:
-        _show(_draw(_rows(res, x, lang, res.Ms), x, lang), list(res.Ms), [str(M) for M in res.Ms], render,
-              t("widget.recon.slider", lang), t("widget.recon.title", lang))
-    if not interactive:
-        return None
-    return _slider(list(res.Ms), render, t("widget.recon.slider", lang))
+    return _explore(lambda: _draw(_rows(res, x, lang, res.Ms), x, lang), list(res.Ms), [str(M) for M in res.Ms],
+                    lambda M: _png(_draw(_rows(res, x, lang, (M,)), x, lang)), t("widget.recon.slider", lang),
+                    t("widget.recon.title", lang), show=show, interactive=interactive)
 
 
-def _slider(options: list, render, description: str):
-    """An ``ipywidgets.VBox([SelectionSlider, Image])`` whose image shows ``render(option)``
-    (PNG bytes, drawn once per option up front); ``None`` with a warning without ipywidgets."""
+def _slider(options: list, pictures: list[bytes], description: str):
+    """An ``ipywidgets.VBox([SelectionSlider, Image])`` whose image shows the picture (PNG bytes)
+    of the chosen option; ``None`` with a warning without ipywidgets."""
     try:
         import ipywidgets
     except ImportError:
         warnings.warn("ipywidgets is not installed; showing the static figure only",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=4)
         return None
-    pngs = {o: render(o) for o in options}
+    pngs = dict(zip(options, pictures))
     slider = ipywidgets.SelectionSlider(options=options, value=options[0], description=description,
                                         style={"description_width": "initial"},
                                         continuous_update=False)
@@ -326,13 +330,9 @@ def denoising_explorer(kind: str = "gaussian", n_images: int = 8, lang: str | No
     res = denoising_table(mode=mode)
     levels = [c.level for c in res.daes if c.kind == kind]
     x = _digits(n_images, mode)
-    render = lambda lv: _png(_denoising_fig(res, x, kind, lang, levels=(lv,)))  # noqa: E731
-    if show:
-        _show(_denoising_fig(res, x, kind, lang), levels, [f"{lv:g}" for lv in levels], render,
-              t(f"widget.noise.{kind}", lang), explorer_title("denoising_explorer", lang, kind))
-    if not interactive:
-        return None
-    return _slider(levels, render, t(f"widget.noise.{kind}", lang))
+    return _explore(lambda: _denoising_fig(res, x, kind, lang), levels, [f"{lv:g}" for lv in levels],
+                    lambda lv: _png(_denoising_fig(res, x, kind, lang, levels=(lv,))), t(f"widget.noise.{kind}", lang),
+                    explorer_title("denoising_explorer", lang, kind), show=show, interactive=interactive)
 
 
 def _beta_rows(sw, x, lang, betas):
@@ -381,13 +381,9 @@ def beta_explorer(n_images: int = 8, lang: str | None = None, *, interactive: bo
     boolean(interactive, "interactive")
     sw = beta_sweep(mode=mode)
     x = _digits(n_images, mode)
-    render = lambda b: _png(_beta_fig(sw, x, lang, (b,)))  # noqa: E731
-    if show:
-        _show(_beta_fig(sw, x, lang, sw.betas), list(sw.betas), [f"{b:g}" for b in sw.betas], render,
-              t("widget.beta.slider", lang), t("widget.beta.title", lang))
-    if not interactive:
-        return None
-    return _slider(list(sw.betas), render, t("widget.beta.slider", lang))
+    return _explore(lambda: _beta_fig(sw, x, lang, sw.betas), list(sw.betas), [f"{b:g}" for b in sw.betas],
+                    lambda b: _png(_beta_fig(sw, x, lang, (b,))), t("widget.beta.slider", lang),
+                    t("widget.beta.title", lang), show=show, interactive=interactive)
 
 
 #: the values of z2 the kernel-free latent explorer offers (the static figure is z2 = 0)
@@ -439,10 +435,10 @@ def latent_explorer(lang: str | None = None, *, interactive: bool = False, mode:
     lang = resolve_lang(lang)
     boolean(interactive, "interactive")
     model = _latent_model(mode)
-    if show:
-        _show(_latent_fig(model, lang), list(LATENT_Z2), [f"{z:g}" for z in LATENT_Z2],
-              lambda z2: _png(_latent_fig(model, lang, z2)), t("widget.latent.slider", lang),
-              t("widget.latent.title", lang))
+    # the page's slider over z2; the live widget below decodes any (z1, z2) instead
+    _explore(lambda: _latent_fig(model, lang), list(LATENT_Z2), [f"{z:g}" for z in LATENT_Z2],
+             lambda z2: _png(_latent_fig(model, lang, z2)), t("widget.latent.slider", lang),
+             t("widget.latent.title", lang), show=show, interactive=False)
     if not interactive:
         return None
     try:

@@ -121,7 +121,7 @@ def test_citations_link_to_the_reference_list_of_their_own_page(html, lang):
         if not _cites(page):
             continue
         citing += 1
-        # role="listitem": the items of docutils' role="list" reference list (aebook.sphinxext.accessible_ui)
+        # role="listitem": the items of docutils' role="list" reference list (aebook.sphinx_ui.accessible_ui)
         entries = set(re.findall(r'<div class="citation" id="([^"]+)" role="listitem">', text))
         assert entries, f"{lang}/{stem}.html cites but shows no reference list"
         spans = re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', text, re.S)
@@ -179,7 +179,7 @@ def test_pages_show_the_setup_call_not_the_install_fallback_and_load_the_books_c
 
 
 def test_korean_pages_speak_korean_to_screen_readers_and_in_the_footer(html):
-    from aebook.sphinxext import KO_UI
+    from aebook.sphinx_ui import KO_UI
 
     for page in built_pages(html / "ko"):
         text = page.read_text(encoding="utf-8")

@@ -30,15 +30,20 @@ HARNESS = """<!DOCTYPE html><html><body style="margin:0">
   document.body.appendChild(pre); }});</script></body></html>"""
 
 
-def _dump(url: str, width: int) -> dict:
-    window = max(width, 500) + (20 if width < 500 else 0)
+def _report(url: str, pre_id: str, window: int = 1280, budget_ms: int = 30000):
+    """Open ``url`` in headless Chromium and return the JSON that an injected script wrote into
+    ``<pre id=pre_id>`` (the theme may add attributes to it, such as a tabindex)."""
     out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                          f"--window-size={window},900", "--virtual-time-budget=30000", "--dump-dom", url],
+                          f"--window-size={window},900", f"--virtual-time-budget={budget_ms}", "--dump-dom", url],
                          capture_output=True, text=True, timeout=180).stdout
-    m = re.search(r'<pre id="aebook-measure">(.*?)</pre>', out, re.S)
-    assert m, f"{url} at {width} px: the measuring script wrote nothing"
+    m = re.search(rf'<pre id="{pre_id}"[^>]*>(.*?)</pre>', out, re.S)
+    assert m, f"{url} at {window} px: the injected script wrote nothing into <pre id={pre_id}>"
     return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
                       .replace("&gt;", ">"))
+
+
+def _dump(url: str, width: int) -> dict:
+    return _report(url, "aebook-measure", window=max(width, 500) + (20 if width < 500 else 0))
 
 
 def _measure(html, lang: str) -> list[tuple[str, int, dict]]:
@@ -77,16 +82,6 @@ def test_no_display_equation_loses_its_left_part_or_leaves_the_column(built_book
 MOVE = (ROOT / "tests" / "browser" / "move_explorer.js").read_text(encoding="utf-8")
 
 
-def _explorers(url: str) -> list[dict]:
-    out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
-                          "--virtual-time-budget=10000", "--dump-dom", url], capture_output=True, text=True,
-                         timeout=180).stdout
-    m = re.search(r'<pre id="aebook-explorers"[^>]*>(.*?)</pre>', out, re.S)
-    assert m, f"{url}: the script that moves the explorers wrote nothing"
-    return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
-                      .replace("&gt;", ">"))
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_explorer_moves_in_the_static_book_with_no_kernel(built_book, lang):
     """The four explorers (five sliders: the denoising page has one per noise) move in the web
@@ -97,7 +92,7 @@ def test_every_explorer_moves_in_the_static_book_with_no_kernel(built_book, lang
         probe = page.with_name(f"{page.stem}.explorers.html")
         probe.write_text(page.read_text(encoding="utf-8").replace("</head>", f"<script>{MOVE}</script></head>", 1),
                          encoding="utf-8")
-        for r in _explorers(probe.as_uri()):
+        for r in _report(probe.as_uri(), "aebook-explorers", budget_ms=10000):
             found.append(page.stem)
             assert r["n"] >= 2 and r["before"] == [0], f"{page.stem}: {r}"
             assert r["after"] == [r["n"] - 1], f"{page.stem}: the slider did not show its last picture: {r}"

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import BOOK, LANGS, ROOT, pages
 
+from aebook import sphinx_ui as ui
 from aebook import sphinxext as ext
 
 BIB = BOOK / "references.bib"
@@ -300,7 +301,7 @@ def test_korean_pages_get_korean_labels_and_footer():
     page = ('<input placeholder="Search this book..." aria-label="Search this book..."/>'
             '<button aria-label="Site navigation"></button><p class="component-author">\n으로 aebook contributors\n</p>'
             '<a aria-label="Unknown label"></a>')
-    shown = ext.korean_ui(page)
+    shown = ui.korean_ui(page)
     assert 'aria-label="이 책에서 검색..."' in shown and 'aria-label="사이트 탐색"' in shown
     assert "지은이: aebook contributors" in shown and "으로 aebook" not in shown
     assert 'aria-label="Unknown label"' in shown  # only what the table knows is translated
@@ -317,7 +318,7 @@ def test_controls_get_names_that_contain_their_visible_text_and_reference_lists_
             '<i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="Light"></i>'
             '<summary aria-label="Toggle hidden content">\n<p class="collapsed admonition-title">Checks</p>'
             '<div role="list" class="citation-list">\n<div class="citation" id="id8" role="doc-biblioentry">')
-    en, ko = ext.accessible_ui(page, "en"), ext.accessible_ui(page, "ko")
+    en, ko = ui.accessible_ui(page, "en"), ui.accessible_ui(page, "ko")
     assert 'aria-label="Search"' not in en and 'aria-keyshortcuts="Control+K"' in en
     assert '<summary aria-label="Subsections of 19.2 Variational autoencoders">' in en
     assert '<summary aria-label="19.2 Variational autoencoders의 하위 절">' in ko
@@ -326,7 +327,7 @@ def test_controls_get_names_that_contain_their_visible_text_and_reference_lists_
     assert 'search-button__default-text">검색</span>' in ko and 'default-text">Search</span>' in en
     assert 'title="Light"' not in en and "Toggle hidden content" not in en
     assert 'role="doc-biblioentry"' not in en and '<div class="citation" id="id8" role="listitem">' in en
-    assert ext.accessible_ui(en, "en") == en  # idempotent
+    assert ui.accessible_ui(en, "en") == en  # idempotent
 
 
 def test_a_missing_local_mathjax_is_a_warning_not_a_silent_cdn(monkeypatch, caplog):
