@@ -20,6 +20,68 @@ def make():
     return mod
 
 
+@pytest.fixture(autouse=True)
+def _no_system_installs(request, monkeypatch):
+    """The install tests stub pip; they must not reach apt-get or npm either."""
+    if "make" in request.fixturenames and "ensure_browser" not in request.node.name:
+        mod = request.getfixturevalue("make")
+        monkeypatch.setattr(mod, "ensure_browser", lambda: None)
+        monkeypatch.setattr(mod, "ensure_axe_core", lambda: None)
+
+
+class _Printer:
+    """tools/pdf/printbook.py's view of the machine, as a test sets it."""
+
+    APT_PACKAGES = ("chromium", "fonts-noto-cjk", "fonts-dejavu-core")
+
+    def __init__(self, lacking_before, lacking_after=()):
+        self.answers = [list(lacking_before), list(lacking_after)]
+
+    def missing(self):
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+    def prerequisites_message(self, lacking):
+        return "needs: " + "; ".join(lacking) + "\nsudo apt-get install chromium"
+
+
+def _apt_recorder(make, monkeypatch, codes=()):
+    calls, codes = [], list(codes)
+    monkeypatch.setattr(make, "_apt_get", lambda *a: calls.append(a) or (codes.pop(0) if codes else 0))
+    monkeypatch.setattr(make.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.delenv(make.NO_APT_ENV, raising=False)
+    return calls
+
+
+def test_ensure_browser_keeps_what_is_installed(make, monkeypatch, capsys):
+    calls = _apt_recorder(make, monkeypatch)
+    monkeypatch.setattr(make, "pdf_printer", lambda: _Printer([]))
+    monkeypatch.setattr(make, "_is_root", lambda: True)
+    make.ensure_browser()
+    assert calls == [] and "keeping them" in capsys.readouterr().out
+
+
+def test_ensure_browser_installs_chromium_and_fonts_as_root(make, monkeypatch):
+    calls = _apt_recorder(make, monkeypatch, codes=[100, 0, 0])  # no package lists yet: update, retry
+    monkeypatch.setattr(make, "pdf_printer", lambda: _Printer(["a Chromium browser"], []))
+    monkeypatch.setattr(make, "_is_root", lambda: True)
+    make.ensure_browser()
+    install = ("install", "-y", "--no-install-recommends", "chromium", "fonts-noto-cjk", "fonts-dejavu-core")
+    assert calls == [install, ("update",), install]
+
+
+@pytest.mark.parametrize("root, no_apt, why", [(False, False, "not running as root"),
+                                               (True, True, "AEBOOK_NO_APT is set")])
+def test_ensure_browser_without_root_says_how_and_that_tests_skip(make, monkeypatch, capsys, root, no_apt, why):
+    calls = _apt_recorder(make, monkeypatch)
+    if no_apt:
+        monkeypatch.setenv(make.NO_APT_ENV, "1")
+    monkeypatch.setattr(make, "pdf_printer", lambda: _Printer(["a Chromium browser"]))
+    monkeypatch.setattr(make, "_is_root", lambda: root)
+    make.ensure_browser()
+    out = capsys.readouterr().out
+    assert calls == [] and "sudo apt-get install chromium" in out and why in out and "skipped" in out
+
+
 @pytest.mark.parametrize("version, ok", [
     ("2.13.0", True), ("2.13.0+cpu", True), ("2.2.0", True), ("2.5.1+cu121", True),
     ("2.1.2", False), ("2.14.0", False), ("3.0.0", False), (None, False), ("", False),

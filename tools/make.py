@@ -138,7 +138,50 @@ def ensure_installed(extras: str) -> None:
     if not torch_in_range(after):  # defensive: should never happen
         sys.exit(f"torch {after} ended up installed, outside the supported range")
     if "test" in extras.split(","):
+        ensure_browser()
         ensure_axe_core()
+
+
+#: set (to anything) to keep ``install``/``test`` from calling apt-get for Chromium and the fonts
+NO_APT_ENV = "AEBOOK_NO_APT"
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _apt_get(*args: str) -> int:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    return subprocess.run([shutil.which("apt-get") or "apt-get", *args], env=env).returncode
+
+
+def ensure_browser() -> None:
+    """Chromium and the Korean fonts, which the browser, accessibility and PDF tests drive
+    headless (tools/pdf/printbook.py finds them): installed with apt-get when missing and this
+    runs as root on Debian or Ubuntu (as CI does); otherwise the command is printed and those
+    tests report themselves skipped by name. Nothing else is downloaded."""
+    printer = pdf_printer()
+    lacking = printer.missing()
+    if not lacking:
+        print("Chromium and the Korean fonts are installed for the browser tests; keeping them.")
+        return
+    why = ("$" + NO_APT_ENV + " is set" if os.environ.get(NO_APT_ENV)
+           else "apt-get not found" if shutil.which("apt-get") is None
+           else "not running as root" if not _is_root() else None)
+    if why is not None:
+        print(printer.prerequisites_message(lacking)
+              + f"\nNot installed here ({why}): the browser and PDF tests will be skipped.")
+        return
+    packages = list(printer.APT_PACKAGES)
+    print(f"installing {' '.join(packages)} with apt-get (missing: {'; '.join(lacking)})", flush=True)
+    install = ("install", "-y", "--no-install-recommends", *packages)
+    if _apt_get(*install) != 0:  # a fresh image has no package lists yet
+        _apt_get("update")
+        _apt_get(*install)
+    still = printer.missing()
+    if still:
+        print(printer.prerequisites_message(still) + "\napt-get did not install them: the browser and PDF "
+              "tests will be skipped.")
 
 
 #: axe-core, which the accessibility test (tests/test_a11y.py) runs in Chromium: pinned in
