@@ -2,7 +2,8 @@
 
 Each HTML page of ``ko/`` and ``en/`` (and the landing page) is copied with axe-core and a small
 runner (tests/browser/run_axe.js) added at the end of its body, opened in the Debian Chromium
-(headless, 1280 px wide), in the light and in the dark colour scheme (the theme follows the
+(headless, in a 1280 px iframe of a harness that loads the pages in turn: tests/chromium.py),
+in the light and in the dark colour scheme (the theme follows the
 reader's), and audited once MathJax has typeset, with the rules tagged WCAG 2.0/2.1 A and AA,
 WCAG 2.2 AA and axe's best practices. A violation of impact "critical" or "serious" fails the
 test, unless :data:`ALLOWED` names it with its reason; the others are printed (``-s``) but pass.
@@ -15,18 +16,13 @@ available. Skipped, saying why, where Chromium or axe-core is missing.
 
 from __future__ import annotations
 
-import html
-import json
-import re
-import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, SCHEMES, each_page, probe
 from conftest import LANGS, ROOT, built_pages
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 RUNNER = ROOT / "tests" / "browser" / "run_axe.js"
 pytestmark = [
@@ -39,27 +35,21 @@ FAILING = ("critical", "serious")
 #: (rule id, a substring of the offending element's selector or HTML) -> why it is accepted.
 #: Keep each entry as narrow as possible: it must name one element of one theme, not a rule.
 ALLOWED: dict[tuple[str, str], str] = {}
-#: the colour scheme the page is asked for (the theme follows it: light or dark mode)
-SCHEMES = {"light": "preferredColorScheme=1", "dark": "preferredColorScheme=0"}
-RESULT = re.compile(r'<pre id="aebook-axe"[^>]*>(.*?)</pre>', re.S)  # the theme may add tabindex to a pre
 
 
-def _audit(page: Path, scheme: str = "light") -> dict:
-    text = page.read_text(encoding="utf-8")
-    copy = page.with_name(f"{page.stem}.axe.html")
-    end = text.rfind("</body>")
-    scripts = (f'<script src="{AXE.as_uri()}"></script>'
-               f'<script>{RUNNER.read_text(encoding="utf-8")}</script>')
-    copy.write_text(text[:end] + scripts + text[end:] if end >= 0 else text + scripts, encoding="utf-8")
-    out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                          "--window-size=1280,900", "--virtual-time-budget=30000",
-                          f"--blink-settings={SCHEMES[scheme]}", "--dump-dom", copy.as_uri()],
-                         capture_output=True, text=True, timeout=300).stdout
-    found = RESULT.findall(out)
-    assert found, f"{page}: axe-core wrote nothing (Chromium printed {len(out)} characters)"
-    result = json.loads(html.unescape(found[-1]))
-    assert "error" not in result, f"{page}: axe-core failed: {result['error']}"
-    return result
+def _audit(pages: list[Path], scheme: str = "light") -> list[dict]:
+    """axe-core's report on each page, at 1280 px in the given colour scheme: the pages are
+    split in two halves, each loaded in turn by one Chromium (tests/chromium.py)."""
+    scripts = f'<script src="{AXE.as_uri()}"></script><script>{RUNNER.read_text(encoding="utf-8")}</script>'
+    probes = [probe(page, "axe", scripts, where="body") for page in pages]
+    halves = [probes[: (len(probes) + 1) // 2], probes[(len(probes) + 1) // 2:]]
+    flags = [f"--blink-settings={SCHEMES[scheme]}"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(lambda h: each_page(h[1], 1280, f"axe-{scheme}-{h[0]}", flags=flags), enumerate(halves)))
+    reports = {stem: r for part in done for stem, r in part.items()}
+    for page in pages:
+        assert "error" not in reports[page.stem], f"{page}: axe-core failed: {reports[page.stem]['error']}"
+    return [reports[page.stem] for page in pages]
 
 
 def _allowed(rule: str, node: dict) -> bool:
@@ -76,8 +66,7 @@ def _pages(html_root: Path, group: str) -> list[Path]:
 def test_no_critical_or_serious_accessibility_violation(built_book, group, scheme):
     pages = _pages(built_book, group)
     assert pages, f"no {group} page to audit"
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda page: _audit(page, scheme), pages))
+    results = _audit(pages, scheme)
     bad, other = [], []
     for page, res in zip(pages, results):
         name = page.relative_to(built_book).as_posix()
