@@ -27,10 +27,12 @@ from typing import Any
 from ..experiments.registry import CONFIGS, EXPERIMENTS
 from ..experiments.results import FullResult, load_full, to_json
 from ..i18n import STRINGS, get_language, resolve_lang, set_language, t
+from .claims import claim_text, print_claims
 from .specs import CLAIMS, FULL_CLAIMS, PAGES, PAPERS, REPORTS, FullClaim, Report, Row, claim_status
 
 __all__ = ["CLAIMS", "FULL_CLAIMS", "PAGES", "REPORTS", "FullClaim", "Markdown", "Report", "Row", "beside",
-           "full_claims", "full_table", "glue_full", "glue_text", "paper_table", "runs_table"]
+           "claim_text", "full_claims", "full_table", "glue_full", "glue_text", "paper_table", "print_claims",
+           "runs_table"]
 
 
 class Markdown(str):
