@@ -91,7 +91,7 @@ _TITLES = {"reconstruction_explorer": "widget.recon.title", "denoising_explorer"
 def explorer_title(name: str, lang: str | None = None, kind: str = "gaussian") -> str | None:
     """The title of the static figure that the explorer ``name`` shows (``kind``: the noise of
     :func:`denoising_explorer`), in ``lang``; ``None`` for a name that is not an explorer. The web
-    book uses it as the image's alt text (aebook/sphinxext.py)."""
+    book uses it as the image's alt text (book/_ext/aebook_sphinx/figures.py)."""
     key = _TITLES.get(name)
     if key is None:
         return None

@@ -21,8 +21,7 @@ LAYERS = [
      "aebook.metrics", "aebook.score", "aebook.equations"},
     {"aebook.train"},
     {"aebook.experiments", "aebook.worked"},
-    {"aebook.figures", "aebook.widgets", "aebook.sphinxext", "aebook.sphinx_ko_search", "aebook.sphinx_ui",
-     "aebook.report"},
+    {"aebook.figures", "aebook.widgets", "aebook.report"},
     {"aebook", "aebook.__main__"},
 ]
 MAX_LINES = 500
@@ -128,3 +127,23 @@ def test_importing_aebook_does_not_import_matplotlib_or_the_experiments():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
     assert aebook.figures.figure_ids()  # and both are there on first use
+
+
+BOOK_EXT = ROOT.parent / "book" / "_ext" / "aebook_sphinx"
+#: (myst_nb is not among them: aebook.report glues numbers with myst_nb.glue, a notebook's API)
+SPHINX_WORLD = ("sphinx", "docutils", "pybtex", "sphinxcontrib", "kiwipiepy", "aebook_sphinx")
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_the_package_readers_install_holds_no_sphinx_machinery(name):
+    """The book's Sphinx extension lives with the book (book/_ext/aebook_sphinx), not in aebook."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level}
+    assert not {m for m in imported if m.split(".")[0] in SPHINX_WORLD}, f"{name} imports the book's build tools"
+
+
+@pytest.mark.parametrize("path", sorted(BOOK_EXT.glob("*.py")), ids=lambda p: p.stem)
+def test_each_concern_of_the_books_extension_fits_in_500_lines(path):
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_LINES, f"{path.name} has {n} lines; split it by concern"

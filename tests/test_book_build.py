@@ -62,7 +62,7 @@ def test_math_is_typeset_by_a_local_mathjax(html):
         assert (html / lang / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
-# --- page features of aebook/sphinxext.py --------------------------------------------------
+# --- page features of book/_ext/aebook_sphinx ------------------------------------------
 
 
 def _built_pages(html, lang):
@@ -121,7 +121,7 @@ def test_citations_link_to_the_reference_list_of_their_own_page(html, lang):
         if not _cites(page):
             continue
         citing += 1
-        # role="listitem": the items of docutils' role="list" reference list (aebook.sphinx_ui.accessible_ui)
+        # role="listitem": the items of docutils' role="list" reference list (aebook_sphinx.ui.accessible_ui)
         entries = set(re.findall(r'<div class="citation" id="([^"]+)" role="listitem">', text))
         assert entries, f"{lang}/{stem}.html cites but shows no reference list"
         spans = re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', text, re.S)
@@ -179,7 +179,7 @@ def test_pages_show_the_setup_call_not_the_install_fallback_and_load_the_books_c
 
 
 def test_korean_pages_speak_korean_to_screen_readers_and_in_the_footer(html):
-    from aebook.sphinx_ui import KO_UI
+    from aebook_sphinx.ui import KO_UI
 
     for page in built_pages(html / "ko"):
         text = page.read_text(encoding="utf-8")
@@ -192,7 +192,7 @@ def test_korean_pages_speak_korean_to_screen_readers_and_in_the_footer(html):
 def test_every_figure_a_page_draws_has_a_caption_and_alt_text_in_the_pages_language(html, lang):
     """Each image drawn by ``aebook.figures.show(id)`` is a <figure> whose alt text and
     <figcaption> are the registry's title in the page's language (not a file name)."""
-    from aebook.sphinxext import figure_caption
+    from aebook_sphinx.figures import figure_caption
 
     seen = 0
     for page in pages(lang, suffixes=(".ipynb",)):
@@ -214,7 +214,7 @@ def test_every_figure_a_page_draws_has_a_caption_and_alt_text_in_the_pages_langu
 @pytest.mark.parametrize("lang", LANGS)
 def test_no_image_is_read_out_as_its_file_name(html, lang):
     """Images a cell draws other than with figures.show (explorers' static figures, the figure
-    gallery) get alt text from aebook.sphinxext, not Sphinx's default, the image's path."""
+    gallery) get alt text from aebook_sphinx.figures, not Sphinx's default, the image's path."""
     bad = [f"{page.name}: {alt}" for page in built_pages(html / lang)
            for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', page.read_text(encoding="utf-8"))
            if alt.startswith("_images/") or alt.endswith((".png", ".svg", ".jpg")) or "IPython" in alt]
@@ -223,7 +223,7 @@ def test_no_image_is_read_out_as_its_file_name(html, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_status_page_lists_every_notebook_with_when_it_ran(html, lang):
-    """The execution record (aebook/_exectable.py) has a row per notebook page, linked, with its
+    """The execution record (aebook_sphinx.exectable) has a row per notebook page, linked, with its
     time and seconds from the notebook's own record, and headings in the page's language."""
     text = (html / lang / "status.html").read_text(encoding="utf-8")
     table = re.search(r'<table[^>]*aebook-exec-table.*?</table>', text, re.S)

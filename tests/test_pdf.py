@@ -107,7 +107,7 @@ TINY = """<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>tiny
 
 
 def _tiny_page(tmp_path, bad: str):
-    from aebook.sphinxext import mathjax_es5_dir
+    from aebook_sphinx.mathjax import mathjax_es5_dir
 
     es5 = mathjax_es5_dir()
     if es5 is None:

@@ -1,4 +1,4 @@
-"""Korean search (aebook/sphinx_ko_search.py): the index the build writes and the queries a browser runs.
+"""Korean search (book/_ext/aebook_sphinx/ko_search.py): the index the build writes and the queries a browser runs.
 
 The query half of Sphinx search is JavaScript. These tests run it with Node.js: Sphinx's own
 ``searchtools.js`` and the book's ``language_data.js`` (our splitter and stemmer) on the built
@@ -21,9 +21,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from aebook_sphinx import ko_search as ko
 from conftest import built_pages
-
-from aebook import sphinx_ko_search as ko
 
 
 def _find_node() -> str | None:

@@ -1,4 +1,4 @@
-"""The book's Sphinx extension (aebook/sphinxext.py) and its bibliography, without building the book.
+"""The book's Sphinx extension (book/_ext/aebook_sphinx) and its bibliography, without building the book.
 
 What the built pages look like is checked in tests/test_book_build.py.
 """
@@ -12,10 +12,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
+from aebook_sphinx import cells, citations, executed, figures, launch, mathjax, twins, ui
 from conftest import BOOK, LANGS, ROOT, pages
-
-from aebook import sphinx_ui as ui
-from aebook import sphinxext as ext
 
 BIB = BOOK / "references.bib"
 #: a citation role and its targets: {cite:p}`a,b{p. 2}`, {cite:t}`{see}a`
@@ -49,15 +47,15 @@ def bib():
     ("sub/page", "en", {"en": "../../en/sub/page.html", "ko": "../../ko/sub/page.html"}),
 ])
 def test_hreflang_links_name_the_page_and_its_twin(page, lang, expected):
-    links = ext.hreflang_links(page, lang)
+    links = twins.hreflang_links(page, lang)
     found = dict(re.findall(r'<link rel="alternate" hreflang="(\w+)" href="([^"]+)" />', links))
     assert found == expected
-    assert found[ext.OTHER[lang]] == ext.twin_href(page, lang)
+    assert found[twins.OTHER[lang]] == twins.twin_href(page, lang)
 
 
 def test_hreflang_rejects_an_unknown_language():
     with pytest.raises(ValueError, match="unknown book language"):
-        ext.hreflang_links("index", "fr")
+        twins.hreflang_links("index", "fr")
 
 
 # --- code cells --------------------------------------------------------------------------
@@ -72,7 +70,7 @@ def test_hreflang_rejects_an_unknown_language():
     ("print('no marker')", "print('no marker')"),
 ])
 def test_strip_nbval_markers(source, shown):
-    assert ext.strip_nbval_markers(source) == shown
+    assert cells.strip_nbval_markers(source) == shown
 
 
 def _cell(source: str, tags: list[str]):
@@ -91,7 +89,7 @@ def _cell(source: str, tags: list[str]):
 @pytest.mark.parametrize("lang, title", [("en", "Checks"), ("ko", "검사")])
 def test_checks_cells_fold_under_a_title_in_the_page_language(lang, title):
     doc, cell, block = _cell("# NBVAL_CHECK_OUTPUT\nclaims = {}", ["checks"])
-    ext._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang=lang)), doc)
+    cells._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang=lang)), doc)
     assert cell["hide_mode"] == "all"  # myst-nb's hide-cell: input and output folded
     assert cell["prompt_show"] == cell["prompt_hide"] == title
     assert "aebook-checks" in cell["classes"]
@@ -100,7 +98,7 @@ def test_checks_cells_fold_under_a_title_in_the_page_language(lang, title):
 
 def test_other_cells_are_not_folded_but_lose_their_marker():
     doc, cell, block = _cell("# NBVAL_CHECK_OUTPUT\nx = 1", ["hide-output-not"])
-    ext._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang="en")), doc)
+    cells._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang="en")), doc)
     assert "hide_mode" not in cell.attributes
     assert block.astext() == "x = 1"
 
@@ -114,7 +112,7 @@ def _with_images(source: str, n: int, lang: str = "en"):
     for image in images:
         out += image
     cell += out
-    ext._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang=lang)), doc)
+    cells._transform_code_cells(SimpleNamespace(config=SimpleNamespace(aebook_lang=lang)), doc)
     return [image["alt"] for image in images]
 
 
@@ -127,8 +125,8 @@ def test_images_a_cell_draws_get_alt_text_instead_of_their_file_name():
     assert _with_images("aebook.widgets.beta_explorer()", 1) == ["VAEs trained with KL weight β on MNIST-5k"]
     ids = figure_ids()
     gallery = _with_images("for fig_id in figures.figure_ids():\n    display(Image(...))", len(ids))
-    assert gallery == [ext.figure_caption(i, "en") for i in ids]
-    assert _with_images("plt.imshow(x)", 2, "ko") == [ext.DRAWN["ko"]] * 2
+    assert gallery == [figures.figure_caption(i, "en") for i in ids]
+    assert _with_images("plt.imshow(x)", 2, "ko") == [figures.DRAWN["ko"]] * 2
 
 
 # --- execution record --------------------------------------------------------------------
@@ -139,26 +137,27 @@ WHEN = datetime(2026, 12, 1, 14, 2, 7, tzinfo=UTC)
 @pytest.mark.parametrize("lang, line", [("en", "Executed 2026-12-01 14:02 UTC in 12.3 s"),
                                         ("ko", "2026-12-01 14:02 UTC에 실행, 12.3초")])
 def test_execution_line(lang, line):
-    assert ext.execution_line(lang, WHEN, 12.34) == line
+    assert executed.execution_line(lang, WHEN, 12.34) == line
 
 
 def test_execution_line_converts_to_utc_and_reads_naive_times_as_utc():
     seoul = WHEN.astimezone(timezone(timedelta(hours=9)))
-    assert ext.execution_line("en", seoul, 1) == ext.execution_line("en", WHEN.replace(tzinfo=None), 1)
+    assert executed.execution_line("en", seoul, 1) == executed.execution_line("en", WHEN.replace(tzinfo=None), 1)
     with pytest.raises(ValueError, match="cannot take"):
-        ext.execution_line("en", WHEN, -1.0)
+        executed.execution_line("en", WHEN, -1.0)
 
 
 def test_execution_record_prefers_this_builds_run_then_the_notebook_metadata():
     meta = {"aebook": {"executed": "2025-01-02T03:04:05+00:00", "seconds": 7.5}}
     ran = {"mtime": WHEN.timestamp(), "runtime": 12.0, "succeeded": True}
-    assert ext.execution_record(ran, meta) == (WHEN, 12.0)
+    assert executed.execution_record(ran, meta) == (WHEN, 12.0)
     from_meta = (datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC), 7.5)
-    assert ext.execution_record({**ran, "succeeded": False}, meta) == from_meta
-    assert ext.execution_record(None, meta) == from_meta
-    assert ext.execution_record(None, {"aebook": {"executed": "2025-01-02T03:04:05", "seconds": 1}})[0].tzinfo == UTC
-    assert ext.execution_record(None, {}) is None
-    assert ext.execution_record(None, {"aebook": {"executed": "yesterday", "seconds": 1}}) is None
+    assert executed.execution_record({**ran, "succeeded": False}, meta) == from_meta
+    assert executed.execution_record(None, meta) == from_meta
+    naive = {"aebook": {"executed": "2025-01-02T03:04:05", "seconds": 1}}
+    assert executed.execution_record(None, naive)[0].tzinfo == UTC
+    assert executed.execution_record(None, {}) is None
+    assert executed.execution_record(None, {"aebook": {"executed": "yesterday", "seconds": 1}}) is None
 
 
 # --- configuration hooks -----------------------------------------------------------------
@@ -168,8 +167,8 @@ def test_execution_record_prefers_this_builds_run_then_the_notebook_metadata():
 def test_aebook_styles_resolve_to_the_build_language(lang):
     config = SimpleNamespace(aebook_lang=lang, bibtex_reference_style="aebook", bibtex_default_style="aebook",
                              html_theme_options={"path_to_docs": "book/{lang}"})
-    ext._use_language_cite_style(None, config)
-    ext._fill_language_in_paths(None, config)
+    citations._use_language_cite_style(None, config)
+    launch._fill_language_in_paths(None, config)
     assert config.bibtex_reference_style == config.bibtex_default_style == f"aebook_{lang}"
     assert config.html_theme_options["path_to_docs"] == f"book/{lang}"
 
@@ -197,25 +196,25 @@ def test_the_book_config_uses_the_language_styles_and_one_bib_file_for_both_lang
     (["He", "Chen", "Xie"], "ko", "He 외 2011"),
 ])
 def test_citation_label(names, lang, label):
-    assert ext.citation_label(names, "2011", lang) == label
+    assert citations.citation_label(names, "2011", lang) == label
 
 
 def test_citation_style_errors():
     with pytest.raises(ValueError, match="at least one author"):
-        ext.citation_label([], "2011", "en")
+        citations.citation_label([], "2011", "en")
     with pytest.raises(ValueError, match="no citation style"):
-        ext.cite_style_name("fr")
+        citations.cite_style_name("fr")
 
 
 def test_styles_are_registered_with_pybtex_and_sphinxcontrib_bibtex():
     import pybtex.plugin
     from sphinxcontrib.bibtex.plugin import find_plugin
 
-    assert ext.register_citation_styles()
+    assert citations.register_citation_styles()
     for lang in LANGS:
         style = find_plugin("sphinxcontrib.bibtex.style.referencing", f"aebook_{lang}")()
-        assert style.person.sep2 == ext.CITE_NAMES[lang]["sep2"]
-        assert style.person.other == ext.CITE_NAMES[lang]["other"]
+        assert style.person.sep2 == citations.CITE_NAMES[lang]["sep2"]
+        assert style.person.other == citations.CITE_NAMES[lang]["other"]
         assert (style.bracket_parenthetical.left, style.bracket_parenthetical.right) == ("(", ")")
         assert pybtex.plugin.find_plugin("pybtex.style.formatting", f"aebook_{lang}")
 
@@ -225,7 +224,7 @@ def test_every_entry_formats_and_labels_are_unique(bib, lang):
     """A label shared by two works on different pages would be a 'duplicate label' warning."""
     import pybtex.plugin
 
-    ext.register_citation_styles()
+    citations.register_citation_styles()
     style = pybtex.plugin.find_plugin("pybtex.style.formatting", f"aebook_{lang}")()
     entries = list(style.sort(bib.entries.values()))
     labels = list(style.format_labels(entries))
@@ -233,7 +232,7 @@ def test_every_entry_formats_and_labels_are_unique(bib, lang):
     texts = {e.key: style.format_entry(label, e).text.render_as("text") for label, e in zip(labels, entries)}
     assert texts["kingma2014auto"].startswith("Kingma, D. P. and Welling, M. Auto-encoding variational Bayes.")
     assert "2014" in texts["kingma2014auto"] and "arXiv:1312.6114" in texts["kingma2014auto"]
-    assert dict(zip([e.key for e in entries], labels))["he2022masked"] == ext.citation_label(["He", "x", "y"],
+    assert dict(zip([e.key for e in entries], labels))["he2022masked"] == citations.citation_label(["He", "x", "y"],
                                                                                                   "2022", lang)
 
 
@@ -292,9 +291,9 @@ def test_the_first_cells_install_fallback_is_shown_as_import_aebook():
     src = ('try:\n    import aebook\nexcept ModuleNotFoundError:  # e.g. on Colab\n'
            '    %pip install -q "aebook @ git+https://github.com/OWNER/REPO"\n    import aebook\n'
            'ctx = aebook.setup("ko")')
-    assert ext.shown_source(src) == 'import aebook\nctx = aebook.setup("ko")'
+    assert cells.shown_source(src) == 'import aebook\nctx = aebook.setup("ko")'
     other = "try:\n    import torch\nexcept ModuleNotFoundError:\n    pass\n"
-    assert ext.shown_source(other) == other
+    assert cells.shown_source(other) == other
 
 
 def test_korean_pages_get_korean_labels_and_footer():
@@ -331,7 +330,7 @@ def test_controls_get_names_that_contain_their_visible_text_and_reference_lists_
 
 
 def test_a_missing_local_mathjax_is_a_warning_not_a_silent_cdn(monkeypatch, caplog):
-    sx = ext
+    sx = mathjax
     config = SimpleNamespace(mathjax_path="https://cdn.example/mathjax.js")
     monkeypatch.setattr(sx, "mathjax_es5_dir", lambda: None)
     with caplog.at_level("WARNING"):

@@ -237,7 +237,7 @@ def test_make_py_runs_with_the_standard_library_only():
     ("sub/page", "ko", "../../en/sub/page.html"),
 ])
 def test_twin_link_points_to_the_same_page_in_the_other_language(page, lang, href):
-    from aebook.sphinxext import twin_href
+    from aebook_sphinx.twins import twin_href
 
     assert twin_href(page, lang) == href
 

@@ -86,6 +86,16 @@ def quick_env(pin_kernels: bool = False, base: dict | None = None) -> dict[str, 
     return env
 
 
+#: the book's own Sphinx extension (aebook_sphinx), which lives with the book, not in the package
+SPHINX_EXT = ROOT / "book" / "_ext"
+
+
+def sphinx_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with :data:`SPHINX_EXT` first on PYTHONPATH, for a Sphinx build."""
+    paths = [str(SPHINX_EXT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    return dict(env, PYTHONPATH=os.pathsep.join(paths))
+
+
 def run(cmd: list[str], **kw) -> None:
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, **kw)
@@ -307,7 +317,7 @@ def build_book(strict: bool = True, execute: bool = True, out_root: Path | None 
         if strict:
             cmd += ["-W", "--keep-going"]
         print("+", " ".join(cmd), flush=True)
-        procs[lang] = subprocess.Popen(cmd, env=env)
+        procs[lang] = subprocess.Popen(cmd, env=sphinx_env(env))
         if jobs < 2:
             procs[lang].wait()
     failed = [lang for lang, proc in procs.items() if proc.wait() != 0]
@@ -375,7 +385,7 @@ def build_pdf(langs=LANGS, execute: bool = False, out_root: Path | None = None, 
                str(ROOT / "book" / lang), "--config", str(cfg), "--toc", str(tocf),
                "--path-output", str(work), "--all", "--builder", "singlehtml"] + (["-W", "--keep-going"] * strict)
         try:
-            run(cmd, env=quick_env(pin_kernels=True))
+            run(cmd, env=sphinx_env(quick_env(pin_kernels=True)))
         except subprocess.CalledProcessError:
             sys.exit(f"\nThe {lang} book failed to build as one page (a cell raised, or with --strict Sphinx warned).")
         pdf = out_root / "pdf" / f"aebook-{lang}.pdf"
@@ -440,7 +450,7 @@ def _execute_one(path: Path, timeout: int, env: dict[str, str] | None = None) ->
     print(f"executed {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} in {seconds} s", flush=True)
     for cell in nb.cells:  # execution metadata (timestamps) only makes diffs noisy
         cell.get("metadata", {}).pop("execution", None)
-    # one record per notebook instead: shown at the bottom of the page (aebook/sphinxext.py)
+    # one record per notebook instead: shown at the bottom of the page (book/_ext/aebook_sphinx/executed.py)
     nb.metadata["aebook"] = {"executed": started.isoformat(timespec="seconds"), "seconds": seconds}
     nbformat.write(nb, path)
 

@@ -1,6 +1,6 @@
 """The built HTML pages as assistive technology and a Korean reader need them.
 
-A ``build-finished`` step of :mod:`aebook.sphinxext`: the theme's English labels translated on
+A ``build-finished`` step of :mod:`aebook_sphinx`: the theme's English labels translated on
 Korean pages, and the names and roles that axe-core found wrong (tests/test_a11y.py) mended in
 both languages.
 """

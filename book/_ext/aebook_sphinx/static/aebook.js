@@ -1,4 +1,4 @@
-/* aebook's additions to the web book's theme (added by aebook/sphinxext.py).
+/* aebook's additions to the web book's theme (added by book/_ext/aebook_sphinx).
 
    Keyboard access to the boxes that aebook.css makes scroll (display equations and cell outputs
    wider than the column): a box that scrolls is a tab stop (tabindex=0, so that its content can

@@ -4,7 +4,7 @@
 itself executed: the book build executes the notebooks before Sphinx runs (``tools/make.py``,
 two kernels at a time) and renders them with execution off, so that table came out empty, with
 English headings on the Korean page. This one reads each page's own record
-(:func:`aebook.sphinxext.execution_record`: myst-nb's data when Sphinx executed, else the
+(:func:`aebook_sphinx.executed.execution_record`: myst-nb's data when Sphinx executed, else the
 ``aebook`` metadata that ``tools/make.py execute`` writes) and lists every notebook in the
 order of the table of contents, linked, with when it ran and for how long. A page the build
 could not execute fails the build, so every row is a success.
@@ -38,7 +38,7 @@ class ExecTable(Directive):
 
 def rows(app) -> list[tuple[str, str, str, str]]:
     """(docname, title, executed, seconds) of every notebook page, in reading order."""
-    from .sphinxext import execution_record
+    from .executed import execution_record
 
     env = app.env
     try:
