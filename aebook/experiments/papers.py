@@ -106,10 +106,9 @@ class IWAEConfig:
 configure("iwae",
           quick=IWAEConfig(M=20, hidden=(200, 200), batch_size=20, stages=2, models=(("vae", 1), ("iwae", 5)),
                            n_test=1000, k_eval=200),
-          # the VAE trained with k = 5 beside the IWAE with k = 5: like for like, as Burda et al.
-          # separate the objective from the number of samples
-          full=IWAEConfig(M=50, hidden=(200, 200), batch_size=20, stages=5,
-                          models=(("vae", 1), ("vae", 5), ("iwae", 5)),
+          # (the VAE with k = 5 beside the IWAE, like for like, is in the paper budget: at these
+          # passes it adds about 40 minutes on one CPU thread, not yet run)
+          full=IWAEConfig(M=50, hidden=(200, 200), batch_size=20, stages=5, models=(("vae", 1), ("iwae", 5)),
                           n_test=10000, k_eval=5000),
           # Burda et al.'s whole schedule (3280 passes) and their models, the VAE trained with as
           # many samples as the IWAE beside it (k = 5 and 50) so that objective and samples separate
