@@ -14,7 +14,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from chromium import CHROMIUM, dump_json, each_page, probe
+from chromium import CHROMIUM, each_page, probe
 from conftest import LANGS, ROOT, built_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt install chromium")]
@@ -51,10 +51,10 @@ def test_every_explorer_moves_in_the_static_book_with_no_kernel(built_book, lang
     """The four explorers (five sliders: the denoising page has one per noise) move in the web
     book: moving the slider shows another precomputed picture, and says which setting it is."""
     pages = [p for p in built_pages(built_book / lang) if 'class="aebook-explorer"' in p.read_text(encoding="utf-8")]
+    reports = each_page([probe(page, "explorers", f"<script>{MOVE}</script>") for page in pages], 1280, "explorers")
     found = []
     for page in pages:
-        copy = probe(page, "explorers", f"<script>{MOVE}</script>")
-        for r in dump_json(copy.as_uri(), "aebook-explorers", budget_ms=10000):
+        for r in reports[page.stem]:
             found.append(page.stem)
             assert r["n"] >= 2 and r["before"] == [0], f"{page.stem}: {r}"
             assert r["after"] == [r["n"] - 1], f"{page.stem}: the slider did not show its last picture: {r}"

@@ -1,6 +1,7 @@
 // Injected into a built page (tests/test_browser.py): move each kernel-free explorer's slider
 // (aebook.widgets.frames_html) to its last setting, as a drag or the arrow keys end, and report
-// which pictures were shown before and after, and what the slider said.
+// which pictures were shown before and after, and what the slider said (posted to the tests'
+// harness, tests/chromium.py, when the page is loaded in its iframe).
 window.addEventListener('load', function () {
   var out = [];
   document.querySelectorAll('.aebook-explorer').forEach(function (box) {
@@ -19,6 +20,7 @@ window.addEventListener('load', function () {
     r.label = input.closest('label') ? input.closest('label').textContent.trim() : '';
     out.push(r);
   });
+  if (window.parent !== window) { window.parent.postMessage(JSON.stringify(out), '*'); return; }
   var pre = document.createElement('pre');
   pre.id = 'aebook-explorers';
   pre.textContent = JSON.stringify(out);
