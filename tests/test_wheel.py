@@ -57,3 +57,24 @@ def test_a_notebook_in_a_fresh_environment_shows_the_committed_full_size_results
     full = RS.load_full("seed_spread")
     assert "no full-size result" not in shown["md"].lower()
     assert f"{full['mean']:.4f}" in shown["md"] and full.provenance["commit"] in shown["md"]
+
+
+def test_the_wheel_prints_the_claims_in_korean_and_holds_no_sphinx_machinery(wheel_env):
+    """The Korean text of the claims is package data too; the book's Sphinx extension
+    (book/_ext/aebook_sphinx) and its CSS stay out of the wheel."""
+    py, tmp = wheel_env
+    script = textwrap.dedent("""
+        import importlib.util, json, pathlib
+        import aebook
+        from aebook.report.claims import korean_claims
+        files = sorted(str(p.relative_to(pathlib.Path(aebook.__file__).parent))
+                       for p in pathlib.Path(aebook.__file__).parent.rglob("*") if p.is_file())
+        print(json.dumps({"n": len(korean_claims()), "files": files,
+                          "ext": importlib.util.find_spec("aebook_sphinx") is not None}))
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("AEBOOK_RESULTS", "PYTHONPATH")}
+    run = subprocess.run([str(py), "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    shown = json.loads(run.stdout.strip().splitlines()[-1])
+    assert shown["n"] > 90 and not shown["ext"]
+    assert not [f for f in shown["files"] if "sphinx" in f or f.endswith((".css", ".js"))], shown["files"]
