@@ -162,6 +162,15 @@ def test_each_entry_takes_the_page_of_the_next_bookmark_with_its_title(printer):
         printer.match_pages([(2, "C", "x")], outline)
 
 
+def test_a_heading_with_inline_math_matches_its_bookmark_without_the_math(printer):
+    """Chromium's bookmark of "\\(\\ln p(x)\\)가 어려운 이유" is "가 어려운 이유" (the Korean
+    VAE page): the contents' page numbers must still be found."""
+    entries = [(2, "VAE", "a"), (3, r"\(\ln p(\mathbf{x} \mid \mathbf{w})\)가 어려운 이유", "b"),
+               (3, r"Why $q$ and \(p\) differ", "c")]
+    outline = [("VAE", 70), ("가 어려운 이유", 73), ("Why and differ", 75)]
+    assert printer.match_pages(entries, outline) == [70, 73, 75]
+
+
 def test_links_to_local_files_are_dropped_and_the_rest_kept(printer):
     page = ('<a class="reference internal image-reference" href="_images/a.png"><img src="_images/a.png"/></a> '
             '<a href="#x">in</a> <a href="https://e.org">web</a> <a href="../_downloads/f.csv">f.csv</a>')

@@ -271,14 +271,20 @@ def outline_pages(data: bytes) -> list[tuple[str, int]]:
     return out
 
 
+INLINE_MATH = re.compile(r"\\\(.*?\\\)|\$[^$]+\$")
+
+
 def match_pages(entries: list[tuple[int, str, str]], outline: list[tuple[str, int]]) -> list[int]:
     """The page of each table-of-contents entry: the outline lists every heading in order, so
-    each entry is the next bookmark with its title. Chromium names the bookmark of a heading that
-    a page break pushed down after each of its pieces ("TitleTitle"): that counts as the title.
+    each entry is the next bookmark with its title (without its inline math, which bookmarks
+    leave out). Chromium names the bookmark of a heading that a page break pushed down after
+    each of its pieces ("TitleTitle"): that counts as the title.
     Raises if one is missing."""
 
     def same(bookmark: str, title: str) -> bool:
-        b, t = " ".join(bookmark.split()), " ".join(title.split())
+        # Chromium names a bookmark after the heading's text, which leaves out typeset math:
+        # "\\(\\ln p(x)\\)가 어려운 이유" is bookmarked "가 어려운 이유"
+        b, t = " ".join(bookmark.split()), " ".join(INLINE_MATH.sub(" ", title).split())
         return bool(t) and len(b) % len(t) == 0 and b == t * (len(b) // len(t))
 
     pages, at = [], 0
