@@ -10,11 +10,15 @@ nothing touches the disk.
 
 The files are pickles, and unpickling runs code: a folder that another user could write to is
 refused (it must be owned by this user and closed to group and others, as ``mkdtemp`` makes it).
-Concurrent writers are safe: each writes a temporary file and renames it into place.
+Concurrent writers are safe: each writes a temporary file and renames it into place. And no
+result is computed twice at once: a process that asks for a result another process is computing
+waits for it (a lock file per key, ``fcntl.flock``; experiments that use others take their locks
+in the order of their dependencies, which has no cycle) and then reads it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -64,12 +68,34 @@ def _disk_key(name: str, key: Any, configs: Any) -> str:
     return f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.pkl"
 
 
+@contextlib.contextmanager
+def _computing(path: Path):
+    """Hold the lock of ``path``'s key while this process looks for or computes its result."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: two processes may compute the same result
+        yield
+        return
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def through_disk(name: str, key: Any, configs: Any, compute: Callable[[], Any]) -> Any:
-    """``compute()``, or the result another process of this run stored under the same key."""
+    """``compute()``, or the result another process of this run stored under the same key
+    (waiting for it if that process is computing it now)."""
     root = cache_folder()
     if root is None:
         return compute()
     path = root / _disk_key(name, key, configs)
+    with _computing(path):
+        return _load_or_compute(path, compute)
+
+
+def _load_or_compute(path: Path, compute: Callable[[], Any]) -> Any:
     if path.exists():
         with path.open("rb") as f:
             return pickle.load(f)  # a private folder of this run's own processes (cache_folder)
