@@ -171,6 +171,12 @@ def test_a_heading_with_inline_math_matches_its_bookmark_without_the_math(printe
     assert printer.match_pages(entries, outline) == [70, 73, 75]
 
 
+def test_a_heading_that_wraps_matches_its_bookmark_without_the_line_breaks_space(printer):
+    entries = [(3, "2. Equation (19.18): the reparameterisation with its terms swapped", "a")]
+    outline = [("2. Equation (19.18): the reparameterisation with itsterms swapped", 163)]
+    assert printer.match_pages(entries, outline) == [163]
+
+
 def test_links_to_local_files_are_dropped_and_the_rest_kept(printer):
     page = ('<a class="reference internal image-reference" href="_images/a.png"><img src="_images/a.png"/></a> '
             '<a href="#x">in</a> <a href="https://e.org">web</a> <a href="../_downloads/f.csv">f.csv</a>')

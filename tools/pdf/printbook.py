@@ -284,7 +284,8 @@ def match_pages(entries: list[tuple[int, str, str]], outline: list[tuple[str, in
     def same(bookmark: str, title: str) -> bool:
         # Chromium names a bookmark after the heading's text, which leaves out typeset math:
         # "\\(\\ln p(x)\\)가 어려운 이유" is bookmarked "가 어려운 이유"
-        b, t = " ".join(bookmark.split()), " ".join(INLINE_MATH.sub(" ", title).split())
+        # and where the heading wraps, the line break's space is lost ("with itsterms swapped")
+        b, t = "".join(bookmark.split()), "".join(INLINE_MATH.sub(" ", title).split())
         return bool(t) and len(b) % len(t) == 0 and b == t * (len(b) // len(t))
 
     pages, at = [], 0
