@@ -377,3 +377,13 @@ def test_the_fingerprint_is_the_same_on_every_python_from_3_11():
         for path in sorted((ROOT / "aebook").rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             assert dump(tree) == ast.dump(tree, annotate_fields=False), path
+
+
+def test_verify_refuses_to_compare_a_cpu_record_with_a_gpu_recomputation(monkeypatch):
+    """A trained result moves more between devices than between kernels: verifying a CPU record
+    on a GPU would fail for the device, not the code, so it is refused, saying how to verify."""
+    from aebook.experiments import runner
+
+    monkeypatch.setattr(runner, "_device_here", lambda: "cuda")
+    with pytest.raises(ValueError, match="computed on a CPU.*recompute it on a CUDA.*CUDA_VISIBLE_DEVICES="):
+        runner.verify("seed_spread")

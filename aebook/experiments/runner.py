@@ -214,7 +214,8 @@ def verify(name: str, *, mode: str = "full", rtol: float | None = None,
 
     Raises:
         ValueError: no committed result, or the committed one is stale (configuration,
-            arguments or code differ from today's: recompute it rather than verify it).
+            arguments or code differ from today's: recompute it rather than verify it), or it
+            was computed on another type of device than this machine would use.
     """
     committed = load_full(name, folder)
     if committed is None:
@@ -223,6 +224,13 @@ def verify(name: str, *, mode: str = "full", rtol: float | None = None,
     if stale:
         raise ValueError(f"results/full/{name}.json is stale ({'; '.join(stale)}): recompute it with "
                          f"'python -m aebook run {name} --mode {mode}'")
+    recorded, here = committed.provenance.get("device_type", "cpu"), _device_here()
+    if recorded != here:
+        raise ValueError(f"results/full/{name}.json was computed on a {recorded.upper()} and this machine would "
+                         f"recompute it on a {here.upper()}: a trained result moves by more between devices than "
+                         "the tolerance allows for kernels (measured on an H200 against this CPU record: "
+                         "curve_denoiser's per-point cosines by up to 1.75). Hide the GPU "
+                         "(CUDA_VISIBLE_DEVICES=) to verify it on the CPU.")
     tol, array_atol = VERIFY_TOLERANCE.get(name, DEFAULT_TOLERANCE)
     if rtol is not None:
         tol, array_atol = rtol, 0.0
@@ -237,6 +245,11 @@ def verify(name: str, *, mode: str = "full", rtol: float | None = None,
         if cache is not None:
             os.environ[RESULT_CACHE_ENV] = cache
     return compare(committed.result, now["result"], rtol=tol, atol=1e-12, array_atol=array_atol)
+
+
+def _device_here() -> str:
+    """The type of device an experiment run here trains on (``fit`` picks cuda > mps > cpu)."""
+    return pick_device(None).type
 
 
 def staleness(name: str, folder: str | os.PathLike | None = None, *, full: FullResult | None = None) -> list[str]:
