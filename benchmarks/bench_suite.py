@@ -13,7 +13,8 @@ JUnit XML report, and prints
 * ``wall``: the run's wall time, and ``busy``: the sum of every test's own time (setup, call
   and teardown; under xdist the workers' times add up, so ``busy / wall`` approaches the
   number of workers when both are kept busy);
-* per phase (``units``, ``experiments``, ``figures``, ``notebooks``, ``sphinx``, ``wheel``),
+* per phase (``units``, ``experiments``, ``figures``, ``notebooks``, ``browser``, ``sphinx``,
+  ``wheel``),
   its busy time and test count: where the time goes;
 * the slowest tests.
 
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PHASES = {
     "notebooks": lambda f: f.startswith("book/"),
+    "browser": lambda f: Path(f).stem in {"test_browser", "test_a11y"},  # headless Chromium
     "sphinx": lambda f: Path(f).stem in {"test_book_build", "test_search_ko", "test_pdf", "test_sphinxext"},
     "wheel": lambda f: Path(f).stem == "test_wheel",
     "experiments": lambda f: Path(f).stem.startswith(("test_experiments", "test_results", "test_mnist",
