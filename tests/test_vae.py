@@ -327,3 +327,17 @@ def test_interpolation_ends_at_the_two_reconstructions_and_traversal_moves_one_c
     assert torch.allclose(tr[2] - tr[0], 4.0 * lg.W[:, 1], atol=1e-12)
     with pytest.raises(ValueError, match=r"dim must be an int in \[0, 1\]"):
         traverse(vae, x[0], 2, vals)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="known bug, found on a GPU: VAELoss returns 'beta' as a CPU tensor, so fit() fails to stack "
+                          "the terms of a VAE trained on CUDA. The one-line fix (loss.new_tensor(self.beta) in "
+                          "aebook/vae/objectives.py) changes the code fingerprint of 12 committed full-size results; "
+                          "it lands with their re-run (issue 19). Remove this mark then.")
+def test_every_term_of_the_vae_loss_lives_on_the_device_of_the_loss():
+    """On the ``meta`` device, which needs no GPU, as on CUDA: every logged term of the loss
+    must be on the device of the loss, or ``fit`` cannot stack them."""
+    model = VAE(GaussianEncoder(784, 20, hidden=(64,)), BernoulliDecoder(20, 784, hidden=(64,))).to("meta")
+    out = VAELoss()(model, (torch.rand(4, 784, device="meta"),))
+    assert out["loss"].device.type == "meta"
+    assert {k: v.device.type for k, v in out.items()} == dict.fromkeys(out, "meta")
