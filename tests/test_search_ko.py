@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 from aebook_sphinx import ko_search as ko
+from chromium import CHROMIUM, dump_json
 from conftest import built_pages
 
 
@@ -298,7 +299,6 @@ def test_english_search_is_untouched(book, tmp_path):
 # --------------------------------------------------------------------------------------
 # The search page in a real browser: the results' snippets (headless Chromium, skipped without it).
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt install chromium")
 PROBE = Path(__file__).parent / "browser" / "search_results.js"
 #: what a snippet must never show: TeX, code, the download button's label, the twin link
@@ -342,13 +342,7 @@ def _search(server, lang, query):
     title, snippet text and the snippet's highlighted words."""
     from urllib.parse import quote
 
-    url = f"{server}/{lang}/search.html?q={quote(query)}"
-    out = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
-                          "--virtual-time-budget=30000", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=180).stdout
-    m = re.search(r'<pre id="aebook-search"[^>]*>(.*?)</pre>', out, re.S)
-    assert m, f"{url}: the probe wrote nothing"
-    found = json.loads(htmllib.unescape(m.group(1)))
+    found = dump_json(f"{server}/{lang}/search.html?q={quote(query)}", "aebook-search")
     assert found["results"], f"{query!r} found nothing ({found['status']})"
     return found["results"]
 
