@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import math
 import os
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,17 +13,15 @@ from torch import nn
 
 from .._checks import integer, nonneg, positive
 from .._checks import seed as check_seed
-from ..config import pick_device, seed_everything
-from .checkpoint import resume_run, rng_state, save_checkpoint
-from .guard import TrainingDiverged, _all_finite, _first_bad, _LastGood, _params_finite
+from ..config import pick_device
+from .guard import TrainingDiverged, _all_finite
 from .history import History
+from .run import LossFn, Plan, Run, _evaluate, make_optimizer
 
 __all__ = ["PROGRESS_ENV", "TrainingDiverged", "evaluate", "fit", "make_optimizer"]
 
 PROGRESS_ENV = "AEBOOK_PROGRESS"  # "0", "false", "no" or "off" silences every progress bar
-_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 
-LossFn = Callable[[nn.Module, tuple], "torch.Tensor | Mapping[str, torch.Tensor]"]
 
 
 
@@ -77,33 +73,6 @@ def _progress_enabled(progress: bool) -> bool:
     return bool(progress) and env not in ("0", "false", "no", "off")
 
 
-def make_optimizer(optimizer: Any, params: Iterable[torch.nn.Parameter], lr: float,
-                   weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """``"adam"``, ``"adamw"``, ``"sgd"`` (momentum 0.9), ``"rmsprop"``, an optimizer, or a factory."""
-    if isinstance(optimizer, torch.optim.Optimizer):
-        return optimizer
-    if isinstance(optimizer, str):
-        name = optimizer.lower()
-        if name == "adam":
-            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-        if name == "adamw":
-            return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-        if name == "sgd":
-            return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-        if name == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
-        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, a torch.optim.Optimizer or a "
-                         f"callable(params) -> Optimizer, got {optimizer!r}")
-    if callable(optimizer):
-        opt = optimizer(params)
-        if not isinstance(opt, torch.optim.Optimizer):
-            raise TypeError(f"the optimizer factory returned {type(opt).__name__}, "
-                            "not a torch.optim.Optimizer")
-        return opt
-    raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, a torch.optim.Optimizer or a "
-                     f"callable(params) -> Optimizer, got {optimizer!r}")
-
-
 def _check_callbacks(callbacks: Any) -> list:
     """``callbacks`` as a list of callables, checked before any training happens."""
     if callbacks is None:
@@ -118,94 +87,12 @@ def _check_callbacks(callbacks: Any) -> list:
     return list(callbacks)
 
 
-def _check_optimizer_holds(opt: torch.optim.Optimizer, model: nn.Module) -> None:
-    """Refuse an optimizer that would step none of ``model``'s trainable parameters (e.g. one
-    built on another model): training would run and report a flat loss."""
-    trainable = {id(p) for p in model.parameters() if p.requires_grad}
-    if not trainable:
-        raise ValueError("model has no trainable parameters (none requires grad): nothing to fit")
-    held = {id(p) for group in opt.param_groups for p in group["params"]}
-    if not trainable & held:
-        raise ValueError(f"optimizer does not hold model's parameters: its {len(held)} parameter(s) "
-                         f"belong to another module, so fit would train nothing; build it on "
-                         "model.parameters(), or pass a name such as 'adam'")
-
-
 def _model_device(model: nn.Module) -> torch.device:
     for t in model.parameters():
         return t.device
     for t in model.buffers():
         return t.device
     return torch.device("cpu")
-
-
-# --------------------------------------------------------------------------------------------
-# One batch
-# --------------------------------------------------------------------------------------------
-
-def _batch_values(out: Any, keys: list[str] | None) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Return (loss to backpropagate, detached 1-D tensor of [loss, *terms], term names)."""
-    if isinstance(out, torch.Tensor):
-        if keys is None:
-            _check_loss(out, "loss_fn")
-        return out, out.detach().reshape(1), (keys if keys is not None else [])
-    if not isinstance(out, Mapping):
-        raise TypeError("loss_fn must return a scalar tensor or a dict with key 'loss', "
-                        f"got {type(out).__name__}")
-    if keys is None:  # first batch: check the structure once
-        if "loss" not in out:
-            raise ValueError(f"loss_fn returned a dict without the key 'loss' (keys: {list(out)})")
-        _check_loss(out["loss"], "loss_fn()['loss']")
-        keys = [str(k) for k in out if k != "loss"]
-    elif len(out) != len(keys) + 1:
-        raise ValueError(f"loss_fn returned keys {list(out)}, but the first batch returned {['loss', *keys]}")
-    loss = out["loss"]
-    parts = [loss.detach()]
-    for k in keys:
-        v = out[k]
-        if isinstance(v, torch.Tensor):
-            if v.numel() != 1:
-                raise ValueError(f"loss_fn()[{k!r}] must be a scalar, got shape {tuple(v.shape)}")
-            parts.append(v.detach().reshape(()).to(loss.dtype))
-        else:
-            parts.append(torch.tensor(float(v), dtype=loss.dtype, device=loss.device))
-    return loss, torch.stack(parts), keys
-
-
-def _check_loss(loss: Any, what: str) -> None:
-    if not isinstance(loss, torch.Tensor):
-        raise TypeError(f"{what} must be a tensor, got {type(loss).__name__}")
-    if loss.ndim != 0:
-        raise ValueError(f"{what} must be a scalar (0-d) tensor, got shape {tuple(loss.shape)}; "
-                         "reduce it with .mean() or .sum()")
-    if not loss.is_floating_point():
-        raise ValueError(f"{what} must be a floating-point tensor, got {loss.dtype}")
-
-
-def _to_host(batch_vals: list[torch.Tensor]) -> torch.Tensor:
-    """(n_batches, 1 + n_terms) float64 CPU tensor: the one host transfer of an epoch."""
-    return torch.stack(batch_vals).to("cpu", torch.float64)
-
-
-def _means(vals: torch.Tensor, sizes: list[int]) -> list[float]:
-    """Batch-size-weighted means of the per-batch values (rows of ``vals``)."""
-    w = torch.tensor(sizes, dtype=torch.float64)
-    return ((vals * w[:, None]).sum(0) / w.sum()).tolist()
-
-
-@torch.no_grad()
-def _evaluate(model: nn.Module, loss_fn: LossFn, data: tuple[torch.Tensor, ...],
-              batch_size: int) -> tuple[list[float], list[str]]:
-    """Weighted means of [loss, *terms] over prepared data (already on the device)."""
-    n = data[0].shape[0]
-    keys = None
-    vals, sizes = [], []
-    for i in range(0, n, batch_size):
-        batch = tuple(t[i:i + batch_size] for t in data)
-        _, v, keys = _batch_values(loss_fn(model, batch), keys)
-        vals.append(v)
-        sizes.append(batch[0].shape[0])
-    return _means(_to_host(vals), sizes), keys
 
 
 def evaluate(model: nn.Module, loss_fn: LossFn, data: Any, *, batch_size: int = 1024,
@@ -294,7 +181,29 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
             optimizer are restored to the end of the last completed epoch, the checkpoint on
             disk is not overwritten, and the exception carries the partial ``history``.
     """
-    # ---- arguments ---------------------------------------------------------------------------
+    plan = _plan(train, val, loss_fn, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
+                 checkpoint=checkpoint, checkpoint_every=checkpoint_every, grad_clip=grad_clip,
+                 val_every=val_every, callbacks=callbacks, drop_last=drop_last, val_batch_size=val_batch_size,
+                 nan_check=nan_check, keep_last_good=keep_last_good, resume=resume)
+    run = Run(model, loss_fn, plan, optimizer, pick_device(device))
+    if resume and run.resume():
+        return run.history
+    run.begin(_progress_enabled(progress))
+    try:
+        for epoch in range(run.first_epoch, plan.epochs + 1):
+            run.train_epoch(epoch)
+            run.validate(epoch)
+            if run.end_epoch(epoch):
+                break
+    finally:
+        run.close()
+    return run.finish()
+
+
+def _plan(train: Any, val: Any, loss_fn: Any, *, epochs: Any, batch_size: Any, lr: Any, weight_decay: Any,
+          seed: Any, checkpoint: Any, checkpoint_every: Any, grad_clip: Any, val_every: Any, callbacks: Any,
+          drop_last: bool, val_batch_size: Any, nan_check: str, keep_last_good: bool, resume: bool) -> Plan:
+    """Every argument of :func:`fit` checked and normalised, before anything moves or trains."""
     epochs = integer(epochs, "epochs")
     batch_size = integer(batch_size, "batch_size")
     lr = positive(lr, "lr")
@@ -321,153 +230,13 @@ def fit(model: nn.Module, loss_fn: LossFn, train: Any, *, val: Any = None, epoch
     if n_batches == 0:
         raise ValueError(f"batch_size ({batch_size}) is larger than train ({n} examples) with "
                          "drop_last=True: no batch would remain")
-    checkpoint = os.fspath(checkpoint) if checkpoint is not None else None
-
-    # ---- set-up: device, data, optimizer, randomness ---------------------------------------
-    dev = pick_device(device)
-    per_batch = nan_check == "batch" or (nan_check == "auto" and dev.type == "cpu")
-    model.to(dev)
-    model.train()
-    train_data = tuple(t.to(dev) for t in train_data)
-    if val_data is not None:
-        val_data = tuple(t.to(dev) for t in val_data)
-    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
-    _check_optimizer_holds(opt, model)
-    if seed is not None:
-        seed_everything(seed)  # noise inside loss_fn; the shuffle has its own stream below
-        # The shuffle gets its own stream, not the global one that loss_fn's noise draws from:
-        # seed it with the seed passed once through an LCG step (Knuth's MMIX constants), so
-        # that shuffle and noise are not the same sequence of numbers.
-        gen = torch.Generator().manual_seed((seed * 6364136223846793005 + 1442695040888963407) % 2**63)
-    else:
-        gen = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
-    params = [p for p in model.parameters() if p.requires_grad]
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=, the file to resume from")
     sizes = [batch_size] * n_batches
     if not drop_last and n % batch_size:
         sizes[-1] = n % batch_size
-    fit_meta = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
-                "optimizer": optimizer if isinstance(optimizer, str) else type(opt).__name__,
-                "seed": seed, "grad_clip": grad_clip, "n_train": n}
-
-    history = History()
-    first_epoch = 1
-    if resume:
-        if checkpoint is None:
-            raise ValueError("resume=True needs checkpoint=, the file to resume from")
-        if os.path.exists(checkpoint):
-            history, first_epoch = resume_run(checkpoint, model, opt, gen, fit_meta, dev)
-            if history.stopped_early or first_epoch > epochs:
-                return history
-            for cb in callbacks:  # schedules driven by callbacks pick up where they were
-                cb(first_epoch - 1, history, model)
-    last_good = _LastGood(model, opt, keep_last_good)
-    saved: tuple[str, int] | None = None  # (path, epoch) of the last checkpoint written
-    last_finite: float | None = None
-    keys: list[str] | None = None
-    show = _progress_enabled(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, initial=first_epoch - 1, desc="fit", unit="epoch")
-    start = time.perf_counter() - history.wall_time_s  # a resumed run counts its earlier epochs
-
-    def diverged(epoch: int, batch: int | None, term: str, value: float | None) -> TrainingDiverged:
-        restored = last_good.restore()
-        history.diverged = True
-        history.wall_time_s = time.perf_counter() - start
-        where = f"epoch {epoch}, batch {batch} (of {n_batches})" if batch is not None else f"epoch {epoch}"
-        what = ("the parameters became non-finite (a NaN/inf gradient with a finite loss)"
-                if term == "parameters" else f"the term {term!r} became {value}")
-        if not restored:
-            state = "model was NOT restored (keep_last_good=False)"
-        elif epoch == 1:
-            state = "model and optimizer were restored to their initial state (before epoch 1)"
-        else:
-            state = f"model and optimizer were restored to the end of epoch {epoch - 1}"
-        ckpt = (f"the last good checkpoint {saved[0]!r} (epoch {saved[1]}) was kept unchanged"
-                if saved else "no checkpoint was written")
-        lastl = f"{last_finite:.6g}" if last_finite is not None else "none"
-        msg = (f"training diverged at {where}: {what}. Last finite batch loss: {lastl}. "
-               f"The {state}; {ckpt}. Try a lower learning rate (lr={lr:g} now), gradient "
-               f"clipping (grad_clip=1.0), or look for log(0) or division by zero in loss_fn.")
-        return TrainingDiverged(msg, history=history, epoch=epoch, batch=batch, term=term,
-                                last_loss=last_finite, checkpoint=saved[0] if saved else None)
-
-    try:
-        for epoch in range(first_epoch, epochs + 1):
-            last_good.snapshot()
-            # ---- one epoch of minibatch updates --------------------------------------------
-            perm = torch.randperm(n, generator=gen)
-            if dev.type != "cpu":
-                perm = perm.to(dev, non_blocking=True)
-            batch_vals = []
-            for b in range(n_batches):
-                idx = perm[b * batch_size:(b + 1) * batch_size]
-                batch = tuple(t.index_select(0, idx) for t in train_data)
-                loss, vals, keys = _batch_values(loss_fn(model, batch), keys)
-                if per_batch:
-                    ok = math.isfinite(vals.item()) if vals.numel() == 1 else bool(torch.isfinite(vals).all())
-                    if not ok:
-                        j = int((~torch.isfinite(vals)).nonzero()[0, 0])
-                        if b:
-                            last_finite = float(batch_vals[-1][0])
-                        raise diverged(epoch, b, (["loss", *keys])[j], float(vals[j]))
-                batch_vals.append(vals)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(params, grad_clip)
-                opt.step()
-            # ---- end of epoch: one host transfer, checks, validation -----------------------
-            host = _to_host(batch_vals)
-            if not per_batch:
-                bad = _first_bad(host)
-                if bad is not None:
-                    b, j = bad
-                    if b:
-                        last_finite = float(host[b - 1, 0])
-                    raise diverged(epoch, b, (["loss", *keys])[j], float(host[b, j]))
-            means = _means(host, sizes)
-            last_finite = float(host[-1, 0])
-            if not _params_finite(model):
-                raise diverged(epoch, None, "parameters", None)
-            history.train.append(means[0])
-            for k, v in zip(keys, means[1:]):
-                history.terms.setdefault(k, []).append(v)
-            if val_data is not None and (epoch % val_every == 0 or epoch == epochs):
-                model.eval()
-                try:
-                    vmeans, vkeys = _evaluate(model, loss_fn, val_data, val_batch_size)
-                finally:
-                    model.train()
-                history.val.append(vmeans[0])
-                history.val_epochs.append(epoch)
-                for k, v in zip(vkeys, vmeans[1:]):
-                    history.val_terms.setdefault(k, []).append(v)
-            history.epochs_run = epoch
-            history.wall_time_s = time.perf_counter() - start
-            if bar is not None:
-                post = {"train": f"{history.train[-1]:.4g}"}
-                if history.val:
-                    post["val"] = f"{history.val[-1]:.4g}"
-                bar.set_postfix(post, refresh=False)
-                bar.update(1)
-            stop = False
-            for cb in callbacks:
-                stop = bool(cb(epoch, history, model)) or stop
-            if stop:
-                history.stopped_early = epoch < epochs
-            if checkpoint is not None and (epoch % checkpoint_every == 0 or epoch == epochs or stop):
-                history.wall_time_s = time.perf_counter() - start
-                save_checkpoint(checkpoint, model, optimizer=opt, epoch=epoch, history=history,
-                                meta={"fit": fit_meta, "rng": rng_state(gen, dev)})
-                saved = (checkpoint, epoch)
-            if stop:
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-    if saved is None or saved[1] != history.epochs_run:  # else keep it equal to the checkpoint's
-        history.wall_time_s = time.perf_counter() - start
-    return history
+    return Plan(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                checkpoint_every=checkpoint_every, val_every=val_every, grad_clip=grad_clip, seed=seed,
+                val_batch_size=val_batch_size, nan_check=nan_check, callbacks=callbacks, train=train_data,
+                val=val_data, sizes=sizes, checkpoint=None if checkpoint is None else os.fspath(checkpoint),
+                keep_last_good=keep_last_good)
