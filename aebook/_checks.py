@@ -159,6 +159,16 @@ def rand(shape: Sequence[int], *, like: Tensor, generator: torch.Generator | Non
     return torch.rand(tuple(shape), generator=generator, dtype=like.dtype, device=dev).to(like.device)
 
 
+def on_model(model: torch.nn.Module, *tensors: Tensor | None) -> Any:
+    """``tensors`` moved to the device of ``model``'s parameters (``None`` stays ``None``; a
+    model without parameters moves nothing): one tensor for one argument, else a tuple. An
+    evaluation function calls it first, so that a model trained on a GPU is evaluated there on
+    data that lives on the CPU."""
+    p = next(model.parameters(), None)
+    out = tuple(t if t is None or p is None else t.to(p.device) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
 #: how a per-point quantity ``(N,)`` is reduced over the batch
 REDUCTIONS = ("mean", "sum", "none")
 

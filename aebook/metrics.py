@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._checks import nonneg
+from ._checks import nonneg, on_model
 
 Tensor = torch.Tensor
 
@@ -52,7 +52,7 @@ def code_sparsity(z: Tensor, tol: float = 1e-3) -> dict[str, float]:
 def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, *, y: Tensor | None = None) -> int:
     """Latent dimensions u of a VAE with Cov_x(E_q[u | x]) > ``threshold`` (Burda et al. 2016),
     over the data ``x`` (and labels ``y``, for a conditional VAE)."""
-    mu, _ = model.encode(x, y)
+    mu, _ = model.encode(*on_model(model, x, y))
     return int((mu.var(0) > threshold).sum())
 
 
@@ -68,6 +68,7 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
     """Share of ``x`` whose argmax prediction equals the label ``y`` (the model is put in eval
     mode)."""
     model.eval()
+    x, y = on_model(model, x, y)
     return float((model(x).argmax(1) == y).float().mean())
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from ._checks import check_finite
+from ._checks import check_finite, on_model
 from .densities import GaussianMixture
 from .noise import check_sigma
 
@@ -83,12 +83,13 @@ def denoiser_score(denoiser: Callable[[Tensor], Any], x_tilde: Tensor, sigma: fl
     was_training = getattr(denoiser, "training", None)
     if was_training is not None:
         denoiser.eval()
-    try:
-        out = denoiser(x_tilde)
+    try:  # a module computes on its own device; the score comes back on x_tilde's
+        out = denoiser(on_model(denoiser, x_tilde) if isinstance(denoiser, torch.nn.Module) else x_tilde)
     finally:
         if was_training:
             denoiser.train()
     r = getattr(out, "recon", out)
+    r = r.to(x_tilde.device) if isinstance(r, Tensor) else r
     if not isinstance(r, Tensor) or r.shape != x_tilde.shape:
         raise ValueError(f"the denoiser must return shape {tuple(x_tilde.shape)}, got "
                          f"{tuple(r.shape) if isinstance(r, Tensor) else type(r).__name__}")

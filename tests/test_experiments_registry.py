@@ -174,3 +174,46 @@ def test_unpicklable_results_are_recomputed_not_broken(tmp_path, monkeypatch):
     finally:
         R.EXPERIMENTS.pop("_closure")
         R._CACHES.remove(_closure.lru)
+
+
+class _Spy(torch.nn.Module):
+    """A module that records being moved to the CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.moved = 0
+
+    def cpu(self):
+        self.moved += 1
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class _Nested:
+    model: torch.nn.Module
+    models: tuple
+    by_name: dict
+    score: float
+
+
+def test_a_result_reaches_its_caller_on_the_cpu_whatever_it_holds():
+    """An experiment trains and evaluates on its device; ``to_cpu`` walks the result (frozen
+    dataclasses, tuples, lists, dicts) and moves every module and tensor to the CPU."""
+    spies = [_Spy() for _ in range(4)]
+    t = torch.ones(2)
+    res = R.to_cpu(_Nested(model=spies[0], models=(spies[1], [spies[2]]), by_name={"a": spies[3], "t": t},
+                           score=1.5))
+    assert [s.moved for s in spies] == [1, 1, 1, 1]
+    assert res.model is spies[0] and res.models[1][0] is spies[2] and res.score == 1.5
+    assert res.by_name["t"] is t  # a CPU tensor is left as it is
+
+
+def test_an_experiment_on_a_gpu_hands_back_a_cpu_result_and_on_the_cpu_touches_nothing(probe, monkeypatch):
+    fn, _ = probe
+    moved = []
+    monkeypatch.setattr(R, "to_cpu", lambda value: moved.append(value) or value)
+    fn(seed=1)
+    assert moved == [], "on the CPU the result is returned as computed"
+    monkeypatch.setattr(R, "pick_device", lambda *a, **k: torch.device("cuda"))
+    monkeypatch.setattr(R, "fixed_threads", lambda *a, **k: __import__("contextlib").nullcontext())
+    assert fn(seed=2)["width"] == 3 and len(moved) == 1

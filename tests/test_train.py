@@ -519,3 +519,13 @@ def test_evaluate_matches_full_batch_mean():
     with torch.no_grad():
         full = ((m(x) - x) ** 2).mean().item()
     assert evaluate(m, mse, x, batch_size=16)["loss"] == pytest.approx(full, rel=1e-6)
+
+
+def test_a_logged_term_on_another_device_than_the_loss_is_moved_to_it():
+    """A loss may log a plain CPU tensor (a weight, a constant) beside a loss on the GPU:
+    ``fit`` stacks the terms on the loss's device (shown on ``meta``)."""
+    from aebook.train.run import _batch_values
+
+    loss = torch.zeros((), device="meta")
+    _, vals, keys = _batch_values({"loss": loss, "beta": torch.tensor(2.0), "n": 3}, None)
+    assert keys == ["beta", "n"] and vals.device.type == "meta" and vals.shape == (3,)

@@ -329,11 +329,6 @@ def test_interpolation_ends_at_the_two_reconstructions_and_traversal_moves_one_c
         traverse(vae, x[0], 2, vals)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="known bug, found on a GPU: VAELoss returns 'beta' as a CPU tensor, so fit() fails to stack "
-                          "the terms of a VAE trained on CUDA. The one-line fix (loss.new_tensor(self.beta) in "
-                          "aebook/vae/objectives.py) changes the code fingerprint of 12 committed full-size results; "
-                          "it lands with their re-run (issue 19). Remove this mark then.")
 def test_every_term_of_the_vae_loss_lives_on_the_device_of_the_loss():
     """On the ``meta`` device, which needs no GPU, as on CUDA: every logged term of the loss
     must be on the device of the loss, or ``fit`` cannot stack them."""
@@ -341,3 +336,14 @@ def test_every_term_of_the_vae_loss_lives_on_the_device_of_the_loss():
     out = VAELoss()(model, (torch.rand(4, 784, device="meta"),))
     assert out["loss"].device.type == "meta"
     assert {k: v.device.type for k, v in out.items()} == dict.fromkeys(out, "meta")
+
+
+def test_the_bounds_evaluate_a_model_where_it_lives_on_data_from_the_cpu():
+    """A model trained on a GPU is evaluated there on test data that lives on the CPU: the
+    estimators move the data to the model's device (shown on ``meta``, which needs no GPU)."""
+    model = VAE(GaussianEncoder(784, 20, hidden=(64,)), BernoulliDecoder(20, 784, hidden=(64,))).to("meta")
+    x = torch.rand(6, 784)
+    g = torch.Generator().manual_seed(0)  # draws on the CPU, then moves: the same numbers on any device
+    assert elbo(model, x, 1, generator=g)["elbo"].device.type == "meta"
+    assert iwae_bound(model, x, 3, generator=g).device.type == "meta"
+    assert log_px_prior_sampling(model, x, 3, generator=g).device.type == "meta"

@@ -6,6 +6,7 @@ import functools
 
 import torch
 
+from .._checks import on_model
 from ..config import get_mode
 from ..data import Split, load_mnist, load_mnist5k
 from ..losses import reconstruction_error
@@ -30,4 +31,5 @@ def recon_error(model: torch.nn.Module, x: torch.Tensor) -> float:
     """Held-out squared error per data point of an autoencoder (eval mode):
     :func:`aebook.losses.reconstruction_error` of ``model(x).recon`` against ``x``."""
     model.eval()
+    x = on_model(model, x)
     return float(reconstruction_error(model(x).recon, x))

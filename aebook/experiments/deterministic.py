@@ -200,7 +200,7 @@ def linear_vs_pca(c: LinearConfig, mode: str | None = None, seed: int = 0) -> Li
     """
     data = mnist_data(mode)
     pca, model, errors = _train_against_pca(lambda: LinearAutoencoder(data.dim, c.M), data, c, seed)
-    w2 = model.decoder_weight().double()  # (D, M)
+    w2 = model.decoder_weight().double().cpu()  # (D, M), wherever the model trained
     angles = principal_angles(w2, pca.components_.T) * (180.0 / math.pi)
     norms = w2.norm(dim=0)
     wn = w2 / norms

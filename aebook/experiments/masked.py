@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .._checks import on_model
 from ..config import seed_everything
 from ..data import Split, load_digits8
 from ..losses import mae_loss
@@ -113,7 +114,7 @@ def heldout_masked_error(model: MaskedAutoencoder, imgs: Tensor, ratio: float,
     g = torch.Generator().manual_seed(MASK_SEED)
     total, count = 0.0, 0.0
     for xb in imgs.split(batch_size):
-        out = model(xb, ratio, generator=g)
+        out = model(on_model(model, xb), ratio, generator=g)
         n = float(out.mask.sum())
         total += float(out.loss) * n
         count += n
@@ -158,7 +159,7 @@ def mae_pretrain(c: MAEExperimentConfig, mode: str | None = None, seed: int = 0)
 @torch.no_grad()
 def _features(model: MaskedAutoencoder, x: Tensor, batch_size: int = 500) -> Tensor:
     model.eval()
-    return torch.cat([model.features(xb) for xb in x.split(batch_size)])
+    return torch.cat([model.features(on_model(model, xb)).cpu() for xb in x.split(batch_size)])
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from .schedule import Schedule, experiment_folder, fit_log, run_folder
 
 __all__ = ["BUDGETS", "CONFIGS", "EXPERIMENTS", "EXPERIMENT_THREADS", "RESULT_CACHE_ENV", "ExperimentSpec", "Schedule",
            "budget", "clear_cache", "config_for", "configure", "experiment", "fit_log", "fixed_threads",
-           "run_folder", "runnable"]
+           "run_folder", "runnable", "to_cpu"]
 
 #: mode -> configuration name -> frozen configuration dataclass (filled by :func:`configure`).
 CONFIGS: dict[str, dict[str, Any]] = {"quick": {}, "full": {}}
@@ -154,6 +154,27 @@ def fixed_threads(n: int = EXPERIMENT_THREADS, *, device: torch.device | None = 
         torch.set_num_threads(before)
 
 
+def to_cpu(value: Any) -> Any:
+    """``value`` with every tensor and module in it on the CPU: an experiment trains and
+    evaluates on the device it picked, and its result reaches the caller (a notebook, a
+    figure, the disk cache) on the CPU. Looks inside dataclasses (changed in place, frozen ones
+    too: the result is new), tuples, lists and dicts."""
+    if isinstance(value, (torch.Tensor, torch.nn.Module)):
+        return value.cpu()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            object.__setattr__(value, f.name, to_cpu(getattr(value, f.name)))
+        return value
+    if isinstance(value, tuple):
+        items = [to_cpu(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, list):
+        return [to_cpu(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_cpu(v) for k, v in value.items()}
+    return value
+
+
 def experiment(config: str | None = None, *, maxsize: int = 8, disk: bool = True):
     """Declare a named experiment (see the module docstring).
 
@@ -176,7 +197,8 @@ def experiment(config: str | None = None, *, maxsize: int = 8, disk: bool = True
 
             def compute():
                 with fixed_threads(), experiment_folder(name, key, repr(c)):
-                    return fn(c, **kwargs) if config else fn(**kwargs)
+                    result = fn(c, **kwargs) if config else fn(**kwargs)
+                return result if pick_device().type == "cpu" else to_cpu(result)
 
             return through_disk(name, (key, repr(c)), CONFIGS, compute) if disk else compute()
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .._checks import on_model
 from ..config import seed_everything
 from ..data import Split, curve_2d, load_digits8, project_to_curve
 from ..densities import GaussianMixture, default_mixture
@@ -175,8 +176,9 @@ def sparse_sweep(c: SparseConfig, mode: str | None = None, seed: int = 0) -> Spa
                            weight_l2=strength if penalty == "l2" else 0.0)
         c.fit(model, loss, xtr, seed=seed, name=f"{penalty}-{strength:g}")
         with torch.no_grad():
-            out = model(xte)
-            err = float(reconstruction_error(out.recon, xte))
+            x_eval = on_model(model, xte)  # evaluated where it trained
+            out = model(x_eval)
+            err = float(reconstruction_error(out.recon, x_eval))
             dn = float(model.decoder.weight.norm(dim=0).mean())
         rows.append({"penalty": penalty, "strength": strength, "test_error": err,
                      **code_sparsity(out.z, c.tol), "mean_activation": float(out.z.mean()),
@@ -238,6 +240,7 @@ def denoising_table(c: DenoisingConfig, mode: str | None = None, seed: int = 0) 
     corruptions = [Corruption("mask", v) for v in c.nus] + \
         [Corruption("gaussian", s) for s in c.sigmas]
     rows, daes = [], {}
+    xte = on_model(plain, xte)  # every model is evaluated on the device it trained on
     with torch.no_grad():
         plain_clean = float(reconstruction_error(plain(xte).recon, xte))
     for cor in corruptions:
@@ -325,7 +328,7 @@ def score_field(c: Dae2DConfig, mode: str | None = None, seed: int = 0) -> Score
     cos = cosine_similarity(s_hat, s)
     weak = s.norm(dim=1) <= s.norm(dim=1).quantile(0.25)
     with torch.no_grad():
-        r = model(xe).recon
+        r = model(on_model(model, xe)).recon.to(xe.device)
     r_opt = posterior_mean(prior, xe, c.sigma)
     g = torch.linspace(-4.5, 4.5, 61)
     grid = torch.stack(torch.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)
@@ -389,7 +392,7 @@ def curve_denoiser(c: Dae2DConfig, mode: str | None = None, seed: int = 0) -> Cu
     x_clean = data.x_test
     x_noisy = corrupted_test_images(Corruption("gaussian", c.sigma), x_clean)
     with torch.no_grad():
-        recon = model(x_noisy).recon
+        recon = model(on_model(model, x_noisy)).recon.to(x_noisy.device)
     proj, _ = project_to_curve(x_noisy)
     proj_r, _ = project_to_curve(recon)
     cos = cosine_similarity(recon - x_noisy, proj - x_noisy)

@@ -128,7 +128,9 @@ class Schedule:
     def fit(self, model: torch.nn.Module, loss_fn, train, *, seed: int, name: str | None = None,
             **kw) -> History:
         """:func:`aebook.train.fit` with this schedule, ``seed`` and no progress bar; returns
-        the model's History and leaves the model on the CPU in eval mode. Under
+        the model's History and leaves the model in eval mode on the device it trained on, so that
+        the experiment evaluates it there (the result reaches its caller on the CPU: see
+        :func:`aebook.experiments.registry.experiment`). Under
         ``python -m aebook run`` a ``name`` gives the run a checkpoint to resume from."""
         folder = _RUN_FOLDER.get()
         if folder is not None and name is not None:
@@ -138,7 +140,7 @@ class Schedule:
         kw.setdefault("progress", False)
         hist = fit(model, loss_fn, train, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                    seed=seed, **kw)
-        model.cpu().eval()
+        model.eval()
         log = _FIT_LOG.get()
         if log is not None:
             log.append(hist)

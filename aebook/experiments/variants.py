@@ -16,12 +16,14 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .._checks import on_model
 from ..config import seed_everything
 from ..metrics import active_units, cross_entropy_loss
 from ..models import MLPClassifier
@@ -43,17 +45,14 @@ from ..vae import (
 from ._data import mnist_data
 from .registry import Schedule, configure, experiment
 
-__all__ = ["GradVarConfig", "GradientVariance", "gradient_variance", "BetaConfig", "BetaRun",
-           "BetaSweep", "beta_sweep", "collapse_remedies", "WarmupConfig", "warmup_at_beta_one", "CVAEConfig",
-           "CVAEDigits", "cvae_digits",
-           "digit_classifier", "ConvConfig", "ConvVsMLP", "conv_vs_mlp", "VarianceConfig",
+__all__ = ["GradVarConfig", "GradientVariance", "gradient_variance", "BetaConfig", "BetaRun", "BetaSweep",
+           "beta_sweep", "collapse_remedies", "WarmupConfig", "warmup_at_beta_one", "CVAEConfig", "CVAEDigits",
+           "cvae_digits", "digit_classifier", "ConvConfig", "ConvVsMLP", "conv_vs_mlp", "VarianceConfig",
            "LearnedVariance", "learned_variance", "heteroscedastic_arc_data", "heteroscedastic_sigma",
            "decoder_sigma_across"]
 
 
-# --------------------------------------------------------------------------------------------
 # Two unbiased estimators of the encoder's gradient, with very different variances
-# --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class GradVarConfig:
@@ -120,9 +119,7 @@ def gradient_variance(c: GradVarConfig, mode: str | None = None, seed: int = 0) 
     return GradientVariance(Ls=c.Ls, variance=var, bias_se=bias, n_params=exact.numel(), draws=c.draws)
 
 
-# --------------------------------------------------------------------------------------------
 # β trades reconstruction for KL; posterior collapse and its remedies
-# --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class BetaConfig(Schedule):
@@ -184,7 +181,7 @@ def _beta_run(c: BetaConfig, mode: str, seed: int, label: str, beta, free_bits: 
     model = VAE(GaussianEncoder(data.dim, c.M, hidden=c.hidden), BernoulliDecoder(c.M, data.dim, hidden=c.hidden))
     loss = VAELoss(beta=beta, free_bits=free_bits)
     c.fit(model, loss, data.x_train, seed=seed, callbacks=[loss.callback], name=label)
-    x = data.x_test
+    x = on_model(model, data.x_test)  # evaluated where it trained
     with torch.no_grad():
         e = elbo(model, x, 1, generator=torch.Generator().manual_seed(seed))
         kd = kl_per_dim(*model.encode(x)).mean(0).sort(descending=True).values
@@ -250,9 +247,7 @@ def warmup_at_beta_one(w: WarmupConfig, mode: str | None = None, seed: int = 0) 
             _beta_run(c, mode, seed, "warm-up", beta_schedule("linear", beta=1.0, warmup=w.warmup)))
 
 
-# --------------------------------------------------------------------------------------------
 # The conditional VAE draws the digit it is asked for
-# --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CVAEConfig(Schedule):
@@ -304,7 +299,8 @@ def digit_classifier(c: CVAEConfig, mode: str | None = None, seed: int = 0) -> t
     Schedule(epochs=c.clf_epochs, batch_size=128, lr=1e-3).fit(
         clf, cross_entropy_loss, (data.x_train, data.y_train), seed=seed + 1000, name="classifier")
     with torch.no_grad():
-        acc = float((clf(data.x_test).argmax(1) == data.y_test).float().mean())
+        x_test, y_test = on_model(clf, data.x_test, data.y_test)
+        acc = float((clf(x_test).argmax(1) == y_test).float().mean())
     return clf, acc
 
 
@@ -321,13 +317,16 @@ def cvae_digits(c: CVAEConfig, mode: str | None = None, seed: int = 0) -> CVAEDi
         seed_everything(seed)
         m = ConditionalVAE.mlp(data.dim, M, 10, c.hidden)
         c.fit(m, VAELoss(), (data.x_train, data.y_train), seed=seed, name=f"cvae-M{M}")
+        dev = next(m.parameters()).device  # judged where it trained (a copy of the shared classifier)
+        judge = clf if next(clf.parameters()).device == dev else copy.deepcopy(clf).to(dev)
+        y_d, x_test, y_test = on_model(m, y, data.x_test, data.y_test)
         with torch.no_grad():
-            pred = clf(m.sample(len(y), y=y, generator=torch.Generator().manual_seed(seed))).argmax(1)
-            hit = (pred == y).float()
-            y_new = (data.y_test + 1) % 10
-            mu, _ = m.encode(data.x_test, data.y_test)
-            swapped = clf(m.decoder.mean(m.decode(mu, y_new))).argmax(1)
-            e = elbo(m, data.x_test, 1, y=data.y_test, generator=torch.Generator().manual_seed(seed))
+            pred = judge(m.sample(len(y), y=y_d, generator=torch.Generator().manual_seed(seed))).argmax(1)
+            hit = (pred == y_d).float()
+            y_new = (y_test + 1) % 10
+            mu, _ = m.encode(x_test, y_test)
+            swapped = judge(m.decoder.mean(m.decode(mu, y_new))).argmax(1)
+            e = elbo(m, x_test, 1, y=y_test, generator=torch.Generator().manual_seed(seed))
         models.append(m)
         agree.append(float(hit.mean()))
         per_class.append(tuple(float(v) for v in hit.reshape(10, c.per_class).mean(1)))
@@ -339,9 +338,7 @@ def cvae_digits(c: CVAEConfig, mode: str | None = None, seed: int = 0) -> CVAEDi
                       clf_accuracy=acc, models=tuple(models), classifier=clf, config=c)
 
 
-# --------------------------------------------------------------------------------------------
 # Variants: convolutions, and a decoder that outputs a variance
-# --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ConvConfig(Schedule):
@@ -448,10 +445,10 @@ class LearnedVariance:
 def decoder_sigma_across(m: VAE, x: torch.Tensor) -> torch.Tensor:
     """The decoder's standard deviation across the arc (along the radial normal, at the
     encoder mean of each point of ``x``), ``(N,)``."""
-    mu, _ = m.encode(x)
+    mu, _ = m.encode(on_model(m, x))
     mean, logvar = m.decode(mu)
     n = mean / mean.norm(dim=1, keepdim=True)  # the arc's normal is radial
-    return (n.pow(2) * logvar.exp()).sum(1).sqrt()
+    return (n.pow(2) * logvar.exp()).sum(1).sqrt().to(x.device)
 
 
 @experiment(config="learned_variance", maxsize=2)

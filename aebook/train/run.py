@@ -55,7 +55,7 @@ def _batch_values(out: Any, keys: list[str] | None) -> tuple[torch.Tensor, torch
         if isinstance(v, torch.Tensor):
             if v.numel() != 1:
                 raise ValueError(f"loss_fn()[{k!r}] must be a scalar, got shape {tuple(v.shape)}")
-            parts.append(v.detach().reshape(()).to(loss.dtype))
+            parts.append(v.detach().reshape(()).to(device=loss.device, dtype=loss.dtype))
         else:
             parts.append(torch.tensor(float(v), dtype=loss.dtype, device=loss.device))
     return loss, torch.stack(parts), keys

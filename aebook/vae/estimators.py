@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .._checks import integer, randn, rows
+from .._checks import integer, on_model, randn, rows
 from .model import VAE, log_q
 from .objectives import kl_std_normal
 
@@ -140,6 +140,7 @@ def iwae_bound(model: VAE, x: Tensor, k: int, *, batch_k: int = 500, batch_n: in
     combined exactly with a running log-sum-exp.
     """
     k, batch_k, batch_n = integer(k, "k"), integer(batch_k, "batch_k"), integer(batch_n, "batch_n")
+    x, y = on_model(model, x, y)
     out = []
     for i in range(0, x.shape[0], batch_n):
         xs, ys = x[i:i + batch_n], None if y is None else y[i:i + batch_n]
@@ -164,6 +165,7 @@ def log_px_prior_sampling(model: VAE, x: Tensor, k: int, *, batch_k: int = 500,
     Consistent but of very high variance: most prior samples explain x badly."""
     k = integer(k, "k")
     rows(x, model.D)
+    x = on_model(model, x)
     p = next(model.parameters())
     acc, done = None, 0
     while done < k:

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .._checks import boolean, integer, nonneg, real, rows
+from .._checks import boolean, integer, nonneg, on_model, real, rows
 from .model import VAE, log_q
 
 Tensor = torch.Tensor
@@ -59,6 +59,7 @@ def elbo(model: VAE, x: Tensor, n_samples: int = 1, *, analytic_kl: bool = True,
     Monte Carlo estimate with ``analytic_kl=False``). ``y``: labels, for a
     :class:`ConditionalVAE` only.
     """
+    x, y = on_model(model, x, y)
     mu, logvar = model.encode(x, y)
     z = model.rsample(mu, logvar, n_samples, generator=generator)
     log_px_z, log_pz = model.log_joint_terms(x, z, y)
@@ -148,7 +149,7 @@ class VAELoss:
         else:  # written as −(ℒ_n).mean() so that β = 1 reproduces the plain ELBO bit for bit
             loss = -(recon - self.beta * kl).mean()
         return {"loss": loss, "recon": -recon.mean(), "kl": kl.mean().detach(),
-                "beta": torch.tensor(self.beta)}
+                "beta": loss.new_tensor(self.beta)}
 
 
 class IWAELoss:
