@@ -240,9 +240,10 @@ def resume_run(path: str, model: nn.Module, opt: torch.optim.Optimizer, gen: tor
     if differ or "rng" not in meta or info["epoch"] is None:
         why = "; ".join(differ) if differ else "it holds no epoch or random state (not written by fit)"
         raise ValueError(f"cannot resume from {path!r}: it comes from another run ({why})")
-    gen.set_state(meta["rng"]["shuffle"])
-    torch.set_rng_state(meta["rng"]["torch"])
+    # the states were loaded onto ``dev`` with the rest; a generator takes its state from the CPU
+    gen.set_state(meta["rng"]["shuffle"].cpu())
+    torch.set_rng_state(meta["rng"]["torch"].cpu())
     if dev.type == "cuda" and "cuda" in meta["rng"]:
-        torch.cuda.set_rng_state(meta["rng"]["cuda"], dev)
+        torch.cuda.set_rng_state(meta["rng"]["cuda"].cpu(), dev)
     history = info["history"] or History()
     return history, int(info["epoch"]) + 1
