@@ -106,6 +106,13 @@ def _run(args) -> int:
                 print(f"{name:24s} {'; '.join(why)}")
         return 0
     names = names_ok if args.all else args.names
+    if args.carry:
+        from .experiments.carry import carry
+
+        if not args.against:
+            print("--carry needs --against COMMIT, the commit whose code computed the results", file=sys.stderr)
+            return 2
+        return carry(args.against, names or None, jobs=args.jobs, full_up_to=args.full_up_to)
     if not names:
         print("name an experiment (or --all); --list shows them", file=sys.stderr)
         return 2
@@ -191,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--verify", action="store_true",
                    help="recompute from scratch and compare with the committed result (exit 1 if a number moved)")
     r.add_argument("--rtol", type=float, default=None, help="--verify's relative tolerance (default: measured)")
+    r.add_argument("--carry", action="store_true",
+                   help="carry results stale by their code alone to today's code, if both codes compute the same "
+                        "numbers (see aebook.experiments.carry)")
+    r.add_argument("--against", default=None, help="--carry: the commit whose code computed the results")
+    r.add_argument("--full-up-to", type=float, default=600.0,
+                   help="--carry: also compare at full size the runs whose record took at most this many seconds")
     r.add_argument("--budget", choices=["full", "paper"], default="full",
                    help="paper: train as long as the papers did (not committed; give --out)")
     r.add_argument("--jobs", type=int, default=1, help="run this many experiments in parallel processes")
