@@ -202,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="carry results stale by their code alone to today's code, if both codes compute the same "
                         "numbers (see aebook.experiments.carry)")
     r.add_argument("--against", default=None, help="--carry: the commit whose code computed the results")
-    r.add_argument("--full-up-to", type=float, default=600.0,
-                   help="--carry: also compare at full size the runs whose record took at most this many seconds")
+    r.add_argument("--full-up-to", type=float, default=300.0,
+                   help="--carry: also compare at full size the runs that take at most this many seconds")
     r.add_argument("--budget", choices=["full", "paper"], default="full",
                    help="paper: train as long as the papers did (not committed; give --out)")
     r.add_argument("--jobs", type=int, default=1, help="run this many experiments in parallel processes")

@@ -11,7 +11,8 @@ change that moves no number, by evidence that it moves none:
    unchanged);
 2. every one of these experiments in quick mode, computed once by ``<commit>``'s code and once by
    today's, must give the same result bit for bit (wall-clock fields, ``*time_s``, aside);
-3. every one whose full run is cheap (its record's wall time at most ``full_up_to`` seconds) and
+3. every one whose full run is cheap (its record's wall time, and that of every experiment it
+   uses, at most ``full_up_to`` seconds in all: :func:`full_cost`) and
    was computed on this type of device is computed at full size by both codes too, on this
    machine, and the two must agree bit for bit (the committed numbers came from another machine
    maybe, whose kernels round differently: ``--verify`` compares with those).
@@ -25,10 +26,13 @@ Anything that differs stops the carry and is printed; nothing is written.
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +41,7 @@ from .fingerprint import fingerprint
 from .registry import EXPERIMENTS, runnable
 from .results import RESULTS_DIR, _leaves, compare, load_full, write_record
 
-__all__ = ["carry", "carry_candidates", "same_numbers"]
+__all__ = ["carry", "carry_candidates", "full_cost", "same_numbers", "uses"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +56,27 @@ def carry_candidates(names: Sequence[str] | None = None) -> list[str]:
         if why and all(w.startswith("code changed") for w in why):
             out.append(name)
     return out
+
+
+def uses(name: str) -> set[str]:
+    """The registered experiments that experiment ``name``'s function calls (read from its
+    source): a full run computes those too unless their checkpoints are at hand."""
+    import ast
+    import inspect
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(EXPERIMENTS[name].func))))
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return {c for c in called if c in EXPERIMENTS and c != name}
+
+
+def full_cost(name: str, seen: frozenset = frozenset()) -> float:
+    """Seconds a full run of ``name`` takes from nothing: its record's wall time and that of
+    every experiment it uses (a private one, ``_name``, is timed in its caller's record; any
+    other without a record: ``inf``)."""
+    full = load_full(name, check=False)
+    wall = full.provenance.get("wall_time_s") if full else None
+    own = float(wall) if wall is not None else (0.0 if name.startswith("_") else math.inf)
+    return own + sum(full_cost(d, seen | {name}) for d in uses(name) - seen - {name})
 
 
 def same_numbers(old: dict, new: dict) -> list[str]:
@@ -82,7 +107,7 @@ def _fingerprints_at(tree: Path, names: Sequence[str]) -> dict[str, str]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def carry(against: str, names: Sequence[str] | None = None, *, jobs: int = 2, full_up_to: float = 600.0,
+def carry(against: str, names: Sequence[str] | None = None, *, jobs: int = 2, full_up_to: float = 300.0,
           device_type: str = "cpu") -> int:
     """Carry the results of ``names`` (default: every one stale by its code only) from the code
     of commit ``against`` to today's; returns 0, or 1 when the evidence fails (nothing written)."""
@@ -112,7 +137,7 @@ def carry(against: str, names: Sequence[str] | None = None, *, jobs: int = 2, fu
             a, b = (json.loads((work / d / f"{n}.json").read_text())["result"] for d in ("quick-old", "quick-new"))
             if diff := same_numbers(a, b):
                 moved[f"{n} (quick)"] = diff
-        cheap = [n for n in names if (records[n].provenance.get("wall_time_s") or 1e9) <= full_up_to
+        cheap = [n for n in names if full_cost(n) <= full_up_to
                  and records[n].provenance.get("device_type", "cpu") == device_type]
         if cheap:
             _run(old_tree, cheap, "full", work / "full-old", jobs)
@@ -143,3 +168,4 @@ def carry(against: str, names: Sequence[str] | None = None, *, jobs: int = 2, fu
         return 0
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], cwd=ROOT, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)

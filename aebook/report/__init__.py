@@ -152,6 +152,16 @@ def _status(name: str, full: FullResult) -> tuple[str, list[str]]:
     return ("stale" if why else "current"), why
 
 
+def _status_text(name: str, full: FullResult, lang: str) -> str:
+    """The runs table's status; a current result carried over a change of code that moves no
+    number (:mod:`aebook.experiments.carry`) says from which code."""
+    status = _status(name, full)[0]
+    carried = full.provenance.get("carried")
+    if status == "current" and carried:
+        return t("report.status.carried", lang, commit=carried[0]["against"])
+    return t(f"report.status.{status}", lang)
+
+
 def _minutes(seconds: float) -> str:
     """Wall time in minutes as the pages print it: one decimal under ten minutes."""
     m = seconds / 60
@@ -287,7 +297,7 @@ def _runs_table(lang: str | None = None, *, folder=None) -> Markdown:
         minutes = _minutes(p["wall_time_s"])  # this command's time (a reused model was trained by its own run)
         body.append([f"`{name}`", PAGES[name], f"{rep.data(full.config, 'full')}; {rep.detail(full.config)}",
                      minutes, str(len(p.get("sittings", [])) or 1), p["device"], p["date"][:10], p["commit"],
-                     t(f"report.status.{_status(name, full)[0]}", lang)])
+                     _status_text(name, full, lang)])
     return Markdown(_table(header, body))
 
 

@@ -116,6 +116,8 @@ register_strings({
               "학습하는 쪽은 미세 조정보다 몇 배 오래 학습하고, 우리는 둘 다 3 에포크입니다.",
     },
     "report.status.current": {"en": "current", "ko": "최신"},
+    "report.status.carried": {"en": "current (carried over code that moves no number, from {commit})",
+                              "ko": "최신({commit}의 코드에서 넘겨받음: 수치를 바꾸지 않는 변경)"},
     "report.status.legacy": {"en": "k/256, re-run pending", "ko": "k/256, 재실행 대기"},
     "report.status.stale": {"en": "stale, re-run pending", "ko": "낡음, 재실행 대기"},
     "report.sittings": {"en": "sittings", "ko": "실행 횟수"},
