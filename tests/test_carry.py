@@ -59,7 +59,7 @@ def sandbox(tmp_path, monkeypatch):
     record["provenance"]["fingerprint"] = "0123456789abcdef"  # "computed by other code"
     RS.write_record(record, folder)
     monkeypatch.setattr(C, "RESULTS_DIR", folder)
-    monkeypatch.setattr(C, "load_full", lambda n: RS.load_full(n, folder))
+    monkeypatch.setattr(C, "load_full", lambda n, check=True: RS.load_full(n, folder, check=check))
     monkeypatch.setattr(C, "carry_candidates", lambda names=None: [name])
     monkeypatch.setattr(C, "_fingerprints_at", lambda tree, names: {n: "0123456789abcdef" for n in names})
     monkeypatch.setattr(C.subprocess, "run", lambda *a, **k: types.SimpleNamespace(stdout="f" * 40 + "\n"))
