@@ -198,28 +198,13 @@ def test_readme_describes_mathjax_as_the_build_serves_it():
     assert "CDN" not in readme  # the build copies MathJax into _static (test_book_build checks it)
 
 
-def test_the_test_command_computes_with_the_kernels_of_the_committed_outputs(make, monkeypatch):
-    """On an AVX-512 CPU the native kernels move three figures of trained VAEs past their
-    tolerances, so the test command pins the kernels the outputs were computed with; the
-    portable check still runs the machine's own ("native") and the most basic ones."""
-    seen = []
-    monkeypatch.setattr(make, "cpu_flags", lambda: {"avx2", "avx512f"})
-    monkeypatch.setattr(make.subprocess, "run", lambda cmd, env: seen.append(env) or type("R", (), {"returncode": 0}))
-    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
-    monkeypatch.delenv("MKL_CBWR", raising=False)
-    assert make.run_tests(["-q"]) == 0 and seen[-1]["ATEN_CPU_CAPABILITY"] == "avx2"
-    assert make.run_tests(["-q"], pin=False) == 0 and "ATEN_CPU_CAPABILITY" not in seen[-1]
-    assert make.run_tests(["-q"], {"ATEN_CPU_CAPABILITY": "default"}) == 0
-    assert seen[-1]["ATEN_CPU_CAPABILITY"] == "default" and "MKL_CBWR" not in seen[-1]
-
-
-def test_committed_outputs_are_computed_with_pinned_kernels(make, monkeypatch):
+def test_committed_outputs_are_computed_with_pinned_kernels_the_tests_with_the_machines(make, monkeypatch):
     base = {"PATH": "/bin"}
     monkeypatch.setattr(make, "cpu_flags", lambda: {"avx2", "avx512f"})
     pinned = make.quick_env(pin_kernels=True, base=base)
     assert pinned["ATEN_CPU_CAPABILITY"] == "avx2" and pinned["MKL_CBWR"] == "AVX2"
     assert pinned["AEBOOK_MODE"] == "quick" and pinned["PATH"] == "/bin"
-    assert "ATEN_CPU_CAPABILITY" not in make.quick_env(base=base)  # pinned only when asked
+    assert "ATEN_CPU_CAPABILITY" not in make.quick_env(base=base)  # the tests pin nothing
     mine = make.quick_env(pin_kernels=True, base={**base, "MKL_CBWR": "COMPATIBLE"})
     assert mine["MKL_CBWR"] == "COMPATIBLE"  # a value the caller set is kept
     monkeypatch.setattr(make, "cpu_flags", lambda: set())  # no AVX2: nothing to pin to
@@ -233,8 +218,8 @@ def test_committed_outputs_are_computed_with_pinned_kernels(make, monkeypatch):
 def test_portable_runs_the_suite_under_each_kernel_setting(make, monkeypatch, flags, expected):
     runs = []
     monkeypatch.setattr(make, "cpu_flags", lambda: flags)
-    monkeypatch.setattr(make, "run_tests", lambda args, kernels=None, pin=True: runs.append(kernels) or (
-        1 if kernels and kernels.get("MKL_CBWR") == "COMPATIBLE" else 0))
+    monkeypatch.setattr(make, "run_tests", lambda args, kernels=None: runs.append(kernels) or (1 if kernels and
+                        kernels.get("MKL_CBWR") == "COMPATIBLE" else 0))
     assert make.run_portable(["-q"]) == 1  # any failing setting fails the whole check
     names = {None: "native", "COMPATIBLE": "compatible", "AVX2": "avx2"}
     assert [names[k["MKL_CBWR"] if k else None] for k in runs] == expected

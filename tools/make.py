@@ -607,16 +607,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_tests(pytest_args: list[str], kernels: dict[str, str] | None = None, *, pin: bool = True) -> int:
+def run_tests(pytest_args: list[str], kernels: dict[str, str] | None = None) -> int:
     """The whole suite in quick mode, with a fresh result cache; ``kernels`` forces CPU kernel
-    variables. Otherwise, with ``pin`` (the test command), a CPU with AVX2 computes with the
-    kernels the committed outputs and figure baselines were computed with
-    (:data:`PINNED_KERNELS`; the caller's own setting wins): an AVX-512 CPU's native kernels move
-    three figures of trained VAEs past their tolerances (measured on an Intel Xeon: var.beta 0.017
-    against 0.01, var.conv 0.023 against 0.02, the unit labels of var.traverse), a spread that
-    ``tools/make.py spread`` has not measured there yet. ``pin=False`` keeps what the machine picks."""
+    variables (``None`` keeps what the machine and the caller chose)."""
     with result_cache():
-        env = quick_env(pin_kernels=pin and kernels is None)
+        env = quick_env()
         env.update(kernels or {})
         return subprocess.run([sys.executable, "-m", "pytest", *_parallel(pytest_args), *pytest_args],
                               env=env).returncode
@@ -647,7 +642,7 @@ def run_portable(pytest_args: list[str]) -> int:
     codes = {}
     for name, kernels in settings.items():
         print(f"\n=== test suite, kernels: {name} {kernels or '(as the machine picks)'} ===", flush=True)
-        codes[name] = run_tests(pytest_args, kernels, pin=False)
+        codes[name] = run_tests(pytest_args, kernels)
     print("\n" + "\n".join(f"{name:10s} {'passed' if code == 0 else f'FAILED (exit {code})'}"
                           for name, code in codes.items()))
     return max(codes.values())
