@@ -62,7 +62,11 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(C, "load_full", lambda n, check=True: RS.load_full(n, folder, check=check))
     monkeypatch.setattr(C, "carry_candidates", lambda names=None: [name])
     monkeypatch.setattr(C, "_fingerprints_at", lambda tree, names: {n: "0123456789abcdef" for n in names})
-    monkeypatch.setattr(C.subprocess, "run", lambda *a, **k: types.SimpleNamespace(stdout="f" * 40 + "\n"))
+    def git(cmd, **kw):  # rev-parse resolves a ref to its commit: here "abc1234" -> "abc1234555..."
+        ref = cmd[-1].split("^")[0] if cmd[:2] == ["git", "rev-parse"] else ""
+        return types.SimpleNamespace(stdout=(ref if ref.startswith("abc") else "f").ljust(40, "5") + "\n")
+
+    monkeypatch.setattr(C.subprocess, "run", git)
     outputs = {}
 
     def fake_run(tree, names, mode, out, jobs):
@@ -83,7 +87,7 @@ def test_a_carry_rewrites_the_fingerprint_and_seals_the_record_again(sandbox):
     RS.check_digest(after)
     p = after["provenance"]
     assert p["fingerprint"] == fingerprint(EXPERIMENTS[name].module)
-    assert p["carried"][-1]["from"] == "0123456789abcdef" and p["carried"][-1]["against"] == "abc1234"
+    assert p["carried"][-1]["from"] == "0123456789abcdef" and p["carried"][-1]["against"] == "abc1234555"
     assert p["carried"][-1]["evidence"]["full_identical"] == [name]  # 50 s: cheap enough to compare in full
     assert after["result"] == record["result"] and p["commit"] == record["provenance"]["commit"]
 

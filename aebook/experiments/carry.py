@@ -25,6 +25,8 @@ Anything that differs stops the carry and is printed; nothing is written.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import math
 import os
@@ -61,9 +63,6 @@ def carry_candidates(names: Sequence[str] | None = None) -> list[str]:
 def uses(name: str) -> set[str]:
     """The registered experiments that experiment ``name``'s function calls (read from its
     source): a full run computes those too unless their checkpoints are at hand."""
-    import ast
-    import inspect
-
     tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(EXPERIMENTS[name].func))))
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     return {c for c in called if c in EXPERIMENTS and c != name}
@@ -88,7 +87,7 @@ def same_numbers(old: dict, new: dict) -> list[str]:
 
 
 def _run(tree: Path, names: Sequence[str], mode: str, out: Path, jobs: int) -> None:
-    cache = Path(tempfile.mkdtemp(prefix="aebook-carry-cache-"))  # private (mkdtemp makes it 0700)
+    cache = Path(tempfile.mkdtemp(prefix=f"cache-{out.name}-", dir=out.parent))  # private (0700); goes with it
     env = {**os.environ, "PYTHONPATH": str(tree), "AEBOOK_RESULT_CACHE": str(cache), "AEBOOK_PROGRESS": "0"}
     env.pop("AEBOOK_RESULTS", None)
     cmd = [sys.executable, "-m", "aebook", "run", *names, "--mode", mode, "--out", str(out),
@@ -115,8 +114,11 @@ def carry(against: str, names: Sequence[str] | None = None, *, jobs: int = 2, fu
     if not names:
         print("nothing to carry: no committed result is stale by its code alone")
         return 0
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout.strip()
+    def sha(ref: str) -> str:
+        return subprocess.run(["git", "rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    commit, against = sha("HEAD"), sha(against)  # a ref such as HEAD~3 is recorded as the commit it names
     work = Path(tempfile.mkdtemp(prefix="aebook-carry-"))
     old_tree = work / "old"
     subprocess.run(["git", "worktree", "add", "--detach", str(old_tree), against], cwd=ROOT, check=True,
