@@ -28,7 +28,11 @@ from ._checks import seed as check_seed
 MODES = ("quick", "full")
 DEVICES = ("cpu", "cuda", "mps")
 MODE_ENV = "AEBOOK_MODE"
-DEFAULT_THREADS = 2  # CI and the reference machine have 2 cores; fixed so results repeat
+#: torch threads of a notebook or script (aebook.setup). One, fixed so results repeat: the models of
+#: the pages are small (one thread is as fast), every cached experiment computes on one thread anyway,
+#: and on a 2-core machine the book build and the tests run two kernels side by side, where two threads
+#: each made a page 7-10x slower (benchmarks/bench_threads.py)
+DEFAULT_THREADS = 1
 
 
 @dataclass(frozen=True)
