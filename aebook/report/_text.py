@@ -217,7 +217,7 @@ _ROW_TEXT = {
     "nll_vae5": ("VAE (k = 5): −ln p(x)", "VAE (k = 5): −ln p(x)"),
     "nll_iwae5": ("IWAE (k = 5): −ln p(x)", "IWAE (k = 5): −ln p(x)"),
     "nll_iwae50": ("IWAE (k = 50): −ln p(x)", "IWAE (k = 50): −ln p(x)"),
-    "active_vae": ("active units, VAE", "활성 유닛, VAE"),
+    "active_vae": ("active units, VAE k = 1", "활성 유닛, VAE k = 1"),
     "active_iwae5": ("active units, IWAE k = 5", "활성 유닛, IWAE k = 5"),
     "passes": ("passes over the data", "데이터 반복 횟수"),
     "gv_score": ("variance, score / reparam (L = 1)", "분산, 스코어 / 재매개변수화(L = 1)"),
