@@ -15,7 +15,6 @@ and the ratio to one thread. Nothing committed is touched.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import tempfile
@@ -23,14 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _make():
-    spec = importlib.util.spec_from_file_location("aebook_make", ROOT / "tools" / "make.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from bench_book import ROOT, _make  # tools/make.py loaded as a module (benchmarks/ is on sys.path)
 
 
 def _with_threads(src: Path, dst: Path, threads: int) -> Path:
