@@ -243,12 +243,3 @@ def test_every_number_a_page_inserts_is_glued_by_its_own_cells(lang):
                for o in c.get("outputs", [])} - {None}
         missing = sorted(used - _glued_by(code) - own)
         assert not missing, f"{lang}/{path.name} inserts numbers no cell glues: {missing}"
-
-
-@pytest.mark.parametrize("text", ["89.70", "784,000", "0.0020", "−0.5", "12 %", "1, 64"])
-def test_a_glued_number_reaches_the_page_exactly_as_formatted(text):
-    """myst-nb's {glue:text} reads the stored text/plain back with ast.literal_eval: an unquoted
-    "89.70" came out as 89.7 and "784,000" as (784, 0)."""
-    from myst_nb.core.variables import format_plain_text
-
-    assert format_plain_text(repr(RP._Text(text)), "") == text

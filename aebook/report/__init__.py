@@ -43,12 +43,10 @@ class Markdown(str):
 
 
 class _Text(str):
-    """A formatted number that a page's prose inserts as it is. Its repr is the quoted string:
-    myst-nb's ``{glue:text}`` passes the stored text/plain through ``ast.literal_eval``, which
-    turned an unquoted "89.70" into 89.7 and "784,000" into the tuple (784, 0)."""
+    """A formatted number that a page's prose inserts as it is (its repr has no quotes)."""
 
     def __repr__(self) -> str:
-        return repr(str(self))
+        return str(self)
 
 
 def glue_text(key: str, text: str) -> None:
